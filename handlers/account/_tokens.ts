@@ -1,0 +1,50 @@
+/**
+ * JWTs for the account service. The signing secret comes from ACCOUNT_JWT_SECRET, or is generated once and kept in
+ * account.settings so every process on the database shares it. A token carries the user's token epoch: a password
+ * change bumps the epoch and every older token stops validating.
+ */
+import crypto from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { QueryTypes } from 'sequelize';
+import { accountDb, User } from '../../models/account';
+
+const ISSUER = 'conformant-account';
+let secretPromise: Promise<string> | undefined;
+
+export function jwtSecret(): Promise<string> {
+  if (process.env.ACCOUNT_JWT_SECRET) return Promise.resolve(process.env.ACCOUNT_JWT_SECRET);
+  secretPromise ??= (async () => {
+    const db = accountDb();
+    await db.query(
+      "INSERT INTO account.settings (key, value) VALUES ('jwt_secret', :v) ON CONFLICT (key) DO NOTHING",
+      { replacements: { v: crypto.randomBytes(48).toString('base64url') } },
+    );
+    const rows = await db.query<{ value: string }>("SELECT value FROM account.settings WHERE key = 'jwt_secret'", { type: QueryTypes.SELECT });
+    return rows[0].value;
+  })().catch((e) => {
+    secretPromise = undefined;
+    throw e;
+  });
+  return secretPromise;
+}
+
+interface Claims { sub: string; ck: string; roles: string[]; ep: number }
+
+export async function issueToken(user: User, ttlSeconds: number): Promise<string> {
+  const claims: Claims = { sub: user.username, ck: user.companyKey, roles: user.roles, ep: user.tokenEpoch };
+  return jwt.sign(claims, await jwtSecret(), { algorithm: 'HS256', expiresIn: ttlSeconds, issuer: ISSUER, jwtid: crypto.randomUUID() });
+}
+
+/** The user a token stands for, or undefined when it is malformed, forged, expired, or older than a password change. */
+export async function userOfToken(token: string): Promise<User | undefined> {
+  let claims: Claims;
+  try {
+    claims = jwt.verify(token, await jwtSecret(), { algorithms: ['HS256'], issuer: ISSUER }) as unknown as Claims;
+  } catch {
+    return undefined;
+  }
+  if (typeof claims.sub !== 'string') return undefined;
+  const user = await User.findOne({ where: { username: claims.sub } });
+  if (!user || user.tokenEpoch !== claims.ep || user.companyKey !== claims.ck) return undefined;
+  return user;
+}

@@ -1,0 +1,146 @@
+/**
+ * Usage ingestion: other services' calls recorded as audit actions of an account, with their payloads. A batch is
+ * all-or-nothing; points beyond a quota's points_per_request or the day's points_per_day are refused.
+ */
+import { QueryTypes, type Transaction } from 'sequelize';
+import { AdminError } from '../../lib/admin';
+import { explain, specValidator } from '../../lib/spec-schemas';
+import { accountDb, AuditAction, Quota, TraceData, User } from '../../models/account';
+import { durationMs } from './_trace';
+import { localDate, startOfLocalDay, addDays } from './_period';
+
+export interface UsageEvent {
+  tracedata: { code: string; client: string; server: string; service: string; operation: string; time: string };
+  method_group: string;
+  points_count?: number;
+  duration?: string;
+  payloads?: { flow_type: 'INPUT' | 'OUTPUT'; stage?: number; content_type?: string; json?: unknown; base64?: string }[];
+}
+
+const eventSchema = {
+  type: 'object',
+  required: ['tracedata', 'method_group'],
+  additionalProperties: false,
+  properties: {
+    tracedata: { $ref: '#/components/schemas/tracedata' },
+    method_group: { $ref: '#/components/schemas/method_group' },
+    points_count: { type: 'integer', minimum: 0, maximum: 10000000, default: 0 },
+    duration: { type: 'string', minLength: 3, maxLength: 16, default: 'PT0S' },
+    payloads: {
+      type: 'array',
+      maxItems: 8,
+      items: {
+        type: 'object',
+        required: ['flow_type'],
+        additionalProperties: false,
+        properties: {
+          flow_type: { $ref: '#/components/schemas/flow_type' },
+          stage: { type: 'integer', minimum: 0, maximum: 3, default: 0 },
+          content_type: { type: 'string', minLength: 3, maxLength: 128 },
+          json: {},
+          base64: { type: 'string' },
+        },
+      },
+    },
+  },
+};
+
+/** Parse NDJSON text into validated events; every problem is reported with its line number. */
+export function parseUsage(text: string): UsageEvent[] {
+  const validate = specValidator('account').compile(eventSchema);
+  const errors: string[] = [];
+  const events: UsageEvent[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    let ev: unknown;
+    try {
+      ev = JSON.parse(line);
+    } catch (e) {
+      errors.push(`line ${i + 1}: not JSON (${(e as Error).message})`);
+      return;
+    }
+    if (!validate(ev)) {
+      errors.push(`line ${i + 1}: ${explain(validate.errors)}`);
+      return;
+    }
+    const e = ev as UsageEvent;
+    if (!e.tracedata.client.includes('_|_')) errors.push(`line ${i + 1}: tracedata.client must be company_key_|_username`);
+    if (durationMs(e.duration ?? 'PT0S') === undefined) errors.push(`line ${i + 1}: duration is not an ISO 8601 duration`);
+    for (const p of e.payloads ?? []) {
+      if ((p.json === undefined) === (p.base64 === undefined)) errors.push(`line ${i + 1}: a payload needs exactly one of json, base64`);
+      if (p.base64 !== undefined && !p.content_type) errors.push(`line ${i + 1}: a base64 payload needs content_type`);
+    }
+    events.push(e);
+  });
+  if (errors.length) throw new AdminError(errors.join('\n'));
+  return events;
+}
+
+const offsetMinutes = (iso: string): number => {
+  const m = /([+-])(\d\d):?(\d\d)$/.exec(iso);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+};
+
+export async function recordUsage(events: UsageEvent[]): Promise<{ recorded: number; payloads: number }> {
+  const db = accountDb();
+  return db.transaction(async (transaction: Transaction) => {
+    const names = [...new Set(events.map((e) => e.tracedata.client.split('_|_')[1]))].sort();
+    const users = new Map<string, User>();
+    for (const u of await User.findAll({ where: { username: names }, transaction, lock: transaction.LOCK.UPDATE, order: [['username', 'ASC']] })) {
+      users.set(u.username, u);
+    }
+    const quotas = await Quota.findAll({ where: { username: names }, transaction });
+    const used = new Map<string, number>();
+    const errors: string[] = [];
+    let payloads = 0;
+    for (const [i, e] of events.entries()) {
+      const [company, username] = e.tracedata.client.split('_|_');
+      const user = users.get(username);
+      if (!user || user.companyKey !== company) {
+        errors.push(`event ${i + 1}: no user ${username} in company ${company}`);
+        continue;
+      }
+      const points = e.points_count ?? 0;
+      const time = new Date(e.tracedata.time);
+      const quota = quotas.find((q) => q.username === username && q.service === e.tracedata.service && q.methodGroup === e.method_group);
+      if (quota) {
+        if (points > quota.pointsPerRequest) {
+          errors.push(`event ${i + 1}: ${points} points exceed points_per_request ${quota.pointsPerRequest} of ${e.tracedata.service}/${e.method_group}`);
+          continue;
+        }
+        const day = localDate(time, user.timezone);
+        const key = `${username}|${e.tracedata.service}|${e.method_group}|${day}`;
+        if (!used.has(key)) {
+          const [row] = await db.query<{ s: string }>(
+            `SELECT coalesce(sum(points_count), 0) AS s FROM account.audit_actions
+              WHERE username = :u AND service = :s AND method_group = :m AND time >= :a AND time < :b`,
+            { replacements: { u: username, s: e.tracedata.service, m: e.method_group, a: startOfLocalDay(day, user.timezone), b: startOfLocalDay(addDays(day, 1), user.timezone) }, type: QueryTypes.SELECT, transaction },
+          );
+          used.set(key, Number(row.s));
+        }
+        const total = used.get(key)! + points;
+        if (total > quota.pointsPerDay) {
+          errors.push(`event ${i + 1}: quota exceeded: ${total} points on ${day} for ${e.tracedata.service}/${e.method_group}, points_per_day is ${quota.pointsPerDay}`);
+          continue;
+        }
+        used.set(key, total);
+      }
+      const duration = e.duration ?? 'PT0S';
+      await AuditAction.create({
+        username, companyKey: company, traceCode: e.tracedata.code, client: e.tracedata.client, server: e.tracedata.server,
+        service: e.tracedata.service, operation: e.tracedata.operation, time, tzOffsetMinutes: offsetMinutes(e.tracedata.time),
+        methodGroup: e.method_group, pointsCount: points, duration, durationMs: durationMs(duration) ?? 0,
+      }, { transaction });
+      for (const p of e.payloads ?? []) {
+        const payload = p.json !== undefined ? Buffer.from(JSON.stringify(p.json)) : Buffer.from(p.base64!, 'base64');
+        await TraceData.upsert({
+          traceCode: e.tracedata.code, flowType: p.flow_type, stage: p.stage ?? 0, username, companyKey: company,
+          contentType: p.content_type ?? 'application/json', payload,
+        }, { transaction, conflictFields: ['trace_code', 'flow_type', 'stage'] as never });
+        payloads++;
+      }
+    }
+    if (errors.length) throw new AdminError(`nothing recorded:\n${errors.join('\n')}`);
+    return { recorded: events.length, payloads };
+  });
+}

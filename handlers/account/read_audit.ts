@@ -1,0 +1,71 @@
+/**
+ * GET /account/audit (spec/account.yaml · read_audit) — a user sees its own actions, an ADMIN its whole company's.
+ * Pages up to STREAM_THRESHOLD rows are answered at once; larger ones stream from a cursor straight to the socket.
+ */
+import { Readable } from 'node:stream';
+import { QueryTypes } from 'sequelize';
+import { badRequest } from '../../lib/errors';
+import { accountDb } from '../../models/account';
+import { handler } from './_context';
+import { toActionWire, type AuditRow } from './_mappers';
+import { startOfLocalDay, localDate } from './_period';
+import { streamRows } from './_pgstream';
+
+const STREAM_THRESHOLD = 10_000;
+const SORTABLE: Record<string, string> = {
+  time: 'time', username: 'username', company_key: 'company_key', service: 'service', operation: 'operation',
+  method_group: 'method_group', points_count: 'points_count', duration: 'duration_ms',
+};
+const COLUMNS = 'username, company_key, trace_code, client, server, service, operation, time, tz_offset_minutes, method_group, points_count, duration';
+
+export default handler('read_audit', async ({ query }, { principal: user }) => {
+  const now = new Date();
+  const from = query.from ? new Date(query.from) : startOfLocalDay(localDate(now, user.timezone), user.timezone);
+  const to = query.to ? new Date(query.to) : now;
+  if (from > to) throw badRequest('from is after to', [{ location: 'query', field: 'from', message: 'must not be after to' }]);
+  const sortColumn = SORTABLE[query.sort_field ?? 'time'];
+  if (!sortColumn) {
+    throw badRequest(`sort_field must be one of ${Object.keys(SORTABLE).join(', ')}`, [{ location: 'query', field: 'sort_field', message: 'unknown field' }]);
+  }
+  const direction = query.sort_direction === 'DESC' ? 'DESC' : 'ASC';
+
+  const params: unknown[] = [];
+  const p = (v: unknown) => `$${params.push(v)}`;
+  const scope = user.roles.includes('ADMIN') ? `company_key = ${p(user.companyKey)}` : `username = ${p(user.username)}`;
+  const filters = [scope, `time >= ${p(from)}`, `time <= ${p(to)}`];
+  if (query.service_name) filters.push(`service = ${p(query.service_name)}`);
+  if (query.operation_id) filters.push(`operation = ${p(query.operation_id)}`);
+  if (query.method_group) filters.push(`method_group = ${p(query.method_group)}`);
+
+  const db = accountDb();
+  const [counts] = await db.query<{ overall: string; filtered: string }>(
+    `SELECT (SELECT count(*) FROM account.audit_actions WHERE ${scope}) AS overall,
+            (SELECT count(*) FROM account.audit_actions WHERE ${filters.join(' AND ')}) AS filtered`,
+    { bind: params, type: QueryTypes.SELECT },
+  );
+  const statistics = { overall: { total: Number(counts.overall) }, filter: { total: Number(counts.filtered) } };
+  const offset = query.offset ?? 0;
+  const limit = query.limit ?? 100;
+  const pageSql = `SELECT ${COLUMNS} FROM account.audit_actions WHERE ${filters.join(' AND ')}
+                   ORDER BY ${sortColumn} ${direction}, id ${direction} OFFSET ${p(offset)} LIMIT ${p(limit)}`;
+
+  if (limit <= STREAM_THRESHOLD || statistics.filter.total - offset <= STREAM_THRESHOLD) {
+    const rows = await db.query<AuditRow>(pageSql, { bind: params, type: QueryTypes.SELECT });
+    return { status: 200, body: { actions: rows.map(toActionWire), statistics } };
+  }
+  async function* json() {
+    yield '{"actions":[';
+    let buf = '';
+    let first = true;
+    for await (const row of streamRows<AuditRow>(db, pageSql, params)) {
+      buf += (first ? '' : ',') + JSON.stringify(toActionWire(row));
+      first = false;
+      if (buf.length >= 65_536) {
+        yield buf;
+        buf = '';
+      }
+    }
+    yield `${buf}],"statistics":${JSON.stringify(statistics)}}`;
+  }
+  return { status: 200, body: { raw: Readable.from(json()), contentType: 'application/json; charset=utf-8' } };
+});

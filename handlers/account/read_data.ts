@@ -1,0 +1,41 @@
+/**
+ * GET /account/data/{tracecode} (spec/account.yaml · read_data) — a stored payload of the caller's (or, for an ADMIN,
+ * the company's) process; ORIGIN answers it as stored, JSON and XLSX convert between the two with exceljs.
+ */
+import { Op } from 'sequelize';
+import { ApiError, notFound } from '../../lib/errors';
+import { TraceData } from '../../models/account';
+import { handler } from './_context';
+import { isJsonType, isXlsxType, jsonToXlsx, xlsxToJson } from './_convert';
+
+const OCTET = 'application/octet-stream';
+
+export default handler('read_data', async ({ path, query }, { principal: user }) => {
+  const scope = user.roles.includes('ADMIN') ? { companyKey: user.companyKey } : { username: user.username };
+  const row = await TraceData.findOne({
+    where: { traceCode: path.tracecode, flowType: query.data_flow_type ?? 'INPUT', stage: query.data_flow_stage ?? 0, ...scope },
+  });
+  if (!row) throw notFound('data of process', path.tracecode);
+  const filename = `${path.tracecode}_${row.flowType.toLowerCase()}_${row.stage}`;
+  const attach = (ext: string) => ({ 'Content-Disposition': `attachment; filename="${filename}.${ext}"` });
+  const convert = query.data_flow_convert ?? 'ORIGIN';
+
+  if (convert === 'ORIGIN') {
+    const json = isJsonType(row.contentType);
+    return {
+      status: 200,
+      headers: attach(json ? 'json' : isXlsxType(row.contentType) ? 'xlsx' : 'bin'),
+      body: { raw: row.payload, contentType: json ? 'application/json' : OCTET },
+    };
+  }
+  if (convert === 'JSON') {
+    if (isJsonType(row.contentType)) return { status: 200, body: { raw: row.payload, contentType: 'application/json' } };
+    if (isXlsxType(row.contentType)) return { status: 200, body: (await xlsxToJson(row.payload)) as never };
+  } else {
+    if (isXlsxType(row.contentType)) return { status: 200, headers: attach('xlsx'), body: { raw: row.payload, contentType: OCTET } };
+    if (isJsonType(row.contentType)) {
+      return { status: 200, headers: attach('xlsx'), body: { raw: await jsonToXlsx(JSON.parse(row.payload.toString('utf8'))), contentType: OCTET } };
+    }
+  }
+  throw new ApiError('validation', `data stored as ${row.contentType} cannot be converted to ${convert}`);
+});

@@ -1,0 +1,37 @@
+/** GET /account/report (spec/account.yaml · read_report) — the statistics as an XLSX workbook, streamed as it is written. */
+import { PassThrough } from 'node:stream';
+import ExcelJS from 'exceljs';
+import { handler } from './_context';
+import { dayPeriod } from './_period';
+import { usageRows } from './_statistics';
+
+export default handler('read_report', async ({ query }, { principal: user, log }) => {
+  const period = dayPeriod(query, user.timezone);
+  const rows = period.empty ? [] : await usageRows(user, period.start, period.end);
+  const out = new PassThrough();
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true });
+  wb.creator = 'VRt.Account';
+  const sheet = wb.addWorksheet('statistics');
+  sheet.columns = [
+    { header: 'date', key: 'date', width: 12 },
+    { header: 'service', key: 'service', width: 16 },
+    { header: 'method_group', key: 'method_group', width: 14 },
+    { header: 'unique_points_per_day', key: 'unique_points', width: 22 },
+    { header: 'points_per_day', key: 'points', width: 16 },
+  ];
+  sheet.getRow(1).font = { bold: true };
+  (async () => {
+    for (const r of rows) sheet.addRow(r).commit();
+    sheet.commit();
+    await wb.commit();
+  })().catch((err) => {
+    log.error({ err }, 'report writing failed');
+    out.destroy(err);
+  });
+  const filename = `report_${user.username}_${period.from}_${period.to}.xlsx`;
+  return {
+    status: 200,
+    headers: { 'Content-Disposition': `attachment; filename="${filename}"` },
+    body: { raw: out, contentType: 'application/octet-stream' },
+  };
+});

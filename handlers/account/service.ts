@@ -1,0 +1,58 @@
+/** The account service (VRt.Account 6.20) as the kernel loads it: models, bearer JWT auth, error bodies, audit. */
+import { Strategy as BearerStrategy } from 'passport-http-bearer';
+import { ApiError } from '../../lib/errors';
+import type { ServiceDefinition } from '../../lib/service';
+import { initAccountModels, AuditAction, User } from '../../models/account';
+import { handlers } from './index';
+import { userOfToken } from './_tokens';
+import { clientOf, isoDuration, newLocals, serverName, SERVICE, tracedata, type TraceLocals } from './_trace';
+
+const service: ServiceDefinition = {
+  name: 'account',
+  prefix: '/account',
+  handlers,
+  init: (sequelize) => initAccountModels(sequelize),
+  makeLocals: () => newLocals(),
+  strategies: () => ({
+    BearerAuth: new BearerStrategy((token, done) => {
+      userOfToken(token).then(
+        (user) => (user ? done(null, user) : done(null, false, new ApiError('unauthorized', 'Invalid or expired token') as never)),
+        (err) => done(err),
+      );
+    }),
+  }),
+  renderError(err, info) {
+    const locals = info.locals as TraceLocals & { actor?: User };
+    const user = (info.principal as User | undefined) ?? locals.actor;
+    const td = tracedata({ traceCode: locals.traceCode, operation: info.operationId, user });
+    const headers: Record<string, string> = {};
+    if (err.kind === 'unauthorized') headers['WWW-Authenticate'] = 'Bearer realm="account"';
+    if (err.status === 404) {
+      return { status: 404, headers, body: { resource_id: err.extra.resourceId ?? null, detail: { tracedata: td } } };
+    }
+    const message = err.kind === 'internal' ? 'Internal Server Error' : err.message;
+    return { status: err.status, headers, body: { tracedata: td, message } };
+  },
+  /** every call attributable to an account becomes an audit action */
+  async afterCall(call) {
+    const locals = call.locals as TraceLocals & { actor?: User };
+    const user = (call.principal as User | undefined) ?? locals.actor;
+    if (!user) return;
+    await AuditAction.create({
+      username: user.username,
+      companyKey: user.companyKey,
+      traceCode: locals.traceCode,
+      client: clientOf(user.companyKey, user.username),
+      server: serverName,
+      service: SERVICE,
+      operation: call.operationId,
+      time: call.startedAt,
+      tzOffsetMinutes: user.timezone * 60,
+      methodGroup: 'NOTRACE',
+      pointsCount: 0,
+      duration: isoDuration(call.durationMs),
+      durationMs: call.durationMs,
+    });
+  },
+};
+export default service;

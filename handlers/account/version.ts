@@ -1,0 +1,8 @@
+/** GET /account/system/version (spec/account.yaml · version) — major.minor from package.json, build from BUILD_ID or git. */
+import { buildInfo } from '../../lib/build';
+import { openHandler } from './_context';
+
+export default openHandler('version', async () => {
+  const { major, minor, build } = buildInfo();
+  return { status: 200, body: { major, minor, build } };
+});

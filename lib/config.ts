@@ -1,0 +1,36 @@
+/** Process configuration, read once from the environment. Nothing secret has a default here. */
+import path from 'node:path';
+
+export const projectRoot = path.resolve(__dirname, '..');
+
+function int(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n)) throw new Error(`${name} must be an integer, got "${raw}"`);
+  return n;
+}
+
+function bool(name: string, fallback: boolean): boolean {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  return ['1', 'true', 'yes', 'on'].includes(raw.toLowerCase());
+}
+
+export const config = {
+  get port() { return int('PORT', 8080); },
+  get host() { return process.env.HOST || '127.0.0.1'; },
+  /** Comma-separated service names to mount; empty = every spec in spec/. */
+  get services(): string[] | undefined {
+    const s = process.env.SERVICES;
+    return s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined;
+  },
+  get databaseUrl() { return process.env.DATABASE_URL || undefined; },
+  get dataDir() { return path.resolve(projectRoot, process.env.DATA_DIR || '.data'); },
+  get validateResponses() { return bool('VALIDATE_RESPONSES', false); },
+  get logLevel() { return process.env.LOG_LEVEL || 'info'; },
+  get bodyLimitBytes() { return int('BODY_LIMIT_BYTES', 10 * 1024 * 1024); },
+  get buildId() { return process.env.BUILD_ID || undefined; },
+  get shutdownGraceMs() { return int('SHUTDOWN_GRACE_MS', 10_000); },
+  get dbPoolMax() { return int('DB_POOL_MAX', 10); },
+};

@@ -1,0 +1,55 @@
+/** Boot: database, migrations, services, HTTP listener; and a graceful stop that drains requests and closes the pool. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, discoverServices, loadServiceDefinitions } from './app';
+import { config } from './config';
+import { openDatabase, type Database } from './db';
+import { logger } from './logger';
+import { migrate } from './migrate';
+import type { ServiceDefinition } from './service';
+
+export interface RunningServer {
+  url: string;
+  server: http.Server;
+  db: Database;
+  services: ServiceDefinition[];
+  stop(): Promise<void>;
+}
+
+export async function startServer(opts: { port?: number; host?: string; services?: string[]; databaseUrl?: string; dataDir?: string } = {}): Promise<RunningServer> {
+  const names = opts.services ?? config.services ?? discoverServices();
+  const defs = loadServiceDefinitions(names);
+  const db = await openDatabase({ url: opts.databaseUrl, dataDir: opts.dataDir });
+  try {
+    await migrate(db.sequelize);
+    for (const def of defs) await def.init(db.sequelize);
+    const { app } = await createApp({ services: defs });
+    const server = http.createServer(app);
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? config.port, opts.host ?? config.host, resolve);
+    });
+    for (const def of defs) await def.start?.();
+    const addr = server.address() as AddressInfo;
+    const url = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    logger.info({ url, services: names }, 'listening');
+
+    let stopping: Promise<void> | undefined;
+    const stop = () => (stopping ??= (async () => {
+      logger.info('shutting down: draining requests');
+      for (const def of defs) await def.stop?.().catch((err) => logger.error({ err }, 'service stop failed'));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
+      await closed;
+      clearTimeout(timer);
+      await db.close();
+      logger.info('stopped');
+    })());
+    return { url, server, db, services: defs, stop };
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw e;
+  }
+}

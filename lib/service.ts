@@ -1,0 +1,111 @@
+/**
+ * The contract between the kernel and a service: typed handlers derived from generated/<service>.ts, and the
+ * ServiceDefinition each handlers/<service>/service.ts exports (spec, handler registry, auth, error renderer, hooks).
+ */
+import type { Readable } from 'node:stream';
+import type { Sequelize } from 'sequelize';
+import type { Strategy } from 'passport';
+import type { ApiError } from './errors';
+import type { Logger } from './logger';
+
+/** A body that is not JSON-serialised by the kernel: bytes or a stream, with its media type. */
+export interface RawBody {
+  raw: Buffer | Readable;
+  contentType: string;
+}
+
+type Defined<T> = [T] extends [undefined] ? Record<string, never> : NonNullable<T>;
+type ParamsOf<Op, K extends string> = Op extends { parameters: infer P }
+  ? K extends keyof P ? ([P[K]] extends [never | undefined] ? Record<string, never> : Defined<P[K]>) : Record<string, never>
+  : Record<string, never>;
+type BodyOfRequest<Op> = Op extends { requestBody?: infer RB }
+  ? [NonNullable<RB>] extends [never] ? undefined
+    : NonNullable<RB> extends { content: infer C } ? C[keyof C] : undefined
+  : undefined;
+type ResponsesOf<Op> = Op extends { responses: infer R } ? R : never;
+type ContentOf<R> = R extends { content: infer C } ? C[keyof C] : undefined;
+
+/** What a handler receives: validated, coerced, defaults applied. */
+export interface OpInput<Op> {
+  path: ParamsOf<Op, 'path'>;
+  query: ParamsOf<Op, 'query'>;
+  headers: Record<string, string | undefined>;
+  body: BodyOfRequest<Op>;
+}
+
+/** What a handler returns: one documented status and its body. */
+export type Reply<Op> = {
+  [S in keyof ResponsesOf<Op>]: {
+    status: S;
+    body: ContentOf<ResponsesOf<Op>[S]> | RawBody;
+    headers?: Record<string, string>;
+  };
+}[keyof ResponsesOf<Op>];
+
+/** Per-request context given to every handler. */
+export interface BaseContext<P> {
+  principal: P;
+  requestId: string;
+  operationId: string;
+  log: Logger;
+  startedAt: Date;
+  /** service-scoped per-request state (e.g. a trace code); set by the service's makeContext hook */
+  locals: Record<string, unknown>;
+}
+
+export type Handler<Op, Ctx> = (input: OpInput<Op>, ctx: Ctx) => Promise<Reply<Op>>;
+
+/** The registry type: exactly one handler per operationId, checked by the compiler. */
+export type HandlerMap<Ops, Ctx> = { [K in keyof Ops]: Handler<Ops[K], Ctx> };
+
+/** Identity helper that types a handler file from its operationId. */
+export function handlerFactory<Ops, Ctx>() {
+  return <K extends keyof Ops>(_operationId: K, fn: NoInfer<Handler<Ops[K], Ctx>>): Handler<Ops[K], Ctx> => fn;
+}
+
+export interface RenderedError {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+  contentType?: string;
+}
+
+export interface ErrorInfo {
+  operationId?: string;
+  principal?: unknown;
+  requestId: string;
+  locals: Record<string, unknown>;
+  method: string;
+  path: string;
+}
+
+export interface CallRecord {
+  operationId: string;
+  principal: unknown;
+  status: number;
+  startedAt: Date;
+  durationMs: number;
+  locals: Record<string, unknown>;
+}
+
+export interface ServiceDefinition {
+  /** file name of spec/<name>.yaml and folder handlers/<name>/ */
+  name: string;
+  /** path prefix that selects this service on the shared port (longest prefix wins) */
+  prefix: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  handlers: Record<string, Handler<any, any>>;
+  /** security scheme name -> passport strategy; the strategy's success(user) becomes ctx.principal */
+  strategies(): Record<string, Strategy>;
+  /** renders every failure in the product's own error body */
+  renderError(err: ApiError, info: ErrorInfo): RenderedError;
+  /** binds models to the database; migrations are separate */
+  init(sequelize: Sequelize): Promise<void> | void;
+  /** per-request locals, created before authentication */
+  makeLocals?(req: { method: string; path: string; headers: Record<string, string | string[] | undefined> }): Record<string, unknown>;
+  /** called after every answered request (success or failure) with what was done, for auditing */
+  afterCall?(record: CallRecord): Promise<void>;
+  /** background work (schedulers); must be safe with several processes on one database */
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+}

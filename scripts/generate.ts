@@ -1,0 +1,43 @@
+/**
+ * Regenerates everything derived from spec/: generated/<service>.ts (openapi-typescript) and each service's HTML
+ * reference docs/<service>/<service>_en.html (Redocly). With --check, writes nothing and fails when anything is stale.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { projectRoot } from '../lib/config';
+import { discoverServices, specPath } from '../lib/app';
+
+const check = process.argv.includes('--check');
+const bin = (name: string) => path.join(projectRoot, 'node_modules', '.bin', name);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'generate-'));
+const stale: string[] = [];
+
+function emit(target: string, produce: (out: string) => void) {
+  const out = path.join(tmp, path.basename(target));
+  produce(out);
+  const next = fs.readFileSync(out);
+  const abs = path.join(projectRoot, target);
+  const same = fs.existsSync(abs) && fs.readFileSync(abs).equals(next);
+  if (same) return;
+  if (check) stale.push(target);
+  else {
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    fs.writeFileSync(abs, next);
+    console.log(`wrote ${target}`);
+  }
+}
+
+for (const name of discoverServices()) {
+  emit(`generated/${name}.ts`, (out) =>
+    execFileSync(bin('openapi-typescript'), [specPath(name), '-o', out, '--alphabetize', '--default-non-nullable', 'false'], { stdio: 'pipe' }));
+  emit(`docs/${name}/${name}_en.html`, (out) =>
+    execFileSync(bin('redocly'), ['build-docs', specPath(name), '-o', out, '--config', path.join(projectRoot, 'redocly.yaml')], { stdio: 'pipe' }));
+}
+fs.rmSync(tmp, { recursive: true, force: true });
+if (stale.length) {
+  console.error(`stale generated files (run npm run generate): ${stale.join(', ')}`);
+  process.exit(1);
+}
+if (check) console.log('generated files are up to date');

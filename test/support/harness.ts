@@ -1,0 +1,92 @@
+/**
+ * In-process HTTP against the app factory with response validation switched on, plus a client-side check of every
+ * response against the spec: undocumented status, undocumented content type or a body off its schema fails the test.
+ */
+import crypto from 'node:crypto';
+import { Sequelize } from 'sequelize';
+import supertest from 'supertest';
+import { createApp, loadServiceDefinitions, type LoadedService } from '../../lib/app';
+
+export interface CallOptions {
+  token?: string;
+  headers?: Record<string, string>;
+  query?: Record<string, string | number | boolean>;
+  /** JSON-encoded unless `raw` is given */
+  body?: unknown;
+  raw?: string | Buffer;
+  contentType?: string;
+}
+
+export interface CallResult {
+  status: number;
+  headers: Record<string, string>;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  raw: Buffer;
+}
+
+export const unique = (prefix = 'u') => `${prefix}_${crypto.randomBytes(5).toString('hex')}`;
+
+function mediaMatches(declared: string, actual: string) {
+  const [dt, ds] = declared.split('/');
+  const [at, as] = actual.split('/');
+  return declared === '*/*' || (dt === at && (ds === '*' || ds === as));
+}
+
+export function conformance(loaded: LoadedService[], method: string, url: string, res: CallResult): string[] {
+  const pathname = new URL(url, 'http://x').pathname;
+  const svc = loaded.find((s) => pathname.startsWith(s.def.prefix));
+  if (!svc) return [];
+  let op;
+  try {
+    op = svc.api.router.matchOperation({ method: method.toLowerCase(), path: pathname, headers: {} }, false);
+  } catch {
+    op = undefined;
+  }
+  if (!op || op.method !== method.toLowerCase()) return [];
+  const problems: string[] = [];
+  const responses = op.responses as Record<string, { content?: Record<string, unknown> }>;
+  const declared = responses[String(res.status)] ?? responses.default;
+  if (!declared) return [`${op.operationId}: status ${res.status} is not documented`];
+  const types = Object.keys(declared.content ?? {});
+  const ct = (res.headers['content-type'] ?? '').split(';')[0].trim();
+  if (types.length && !types.some((t) => mediaMatches(t, ct))) problems.push(`${op.operationId} ${res.status}: content type ${ct} not in ${types.join(', ')}`);
+  if (ct === 'application/json' && types.includes('application/json')) {
+    const v = svc.api.validator.validateResponse(res.body, op, res.status);
+    if (v.errors) problems.push(`${op.operationId} ${res.status}: body off schema: ${JSON.stringify(v.errors)}`);
+  }
+  return problems;
+}
+
+export async function harness(services: string[]) {
+  const sequelize = new Sequelize(process.env.DATABASE_URL!, { logging: false, define: { underscored: true } });
+  const defs = loadServiceDefinitions(services);
+  for (const d of defs) await d.init(sequelize);
+  const { app, services: loaded } = await createApp({ services: defs, validateResponses: true });
+  const agent = supertest(app);
+
+  async function call(method: 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options', url: string, opts: CallOptions = {}): Promise<CallResult> {
+    let r = agent[method](url);
+    if (opts.token) r = r.set('Authorization', `Bearer ${opts.token}`);
+    for (const [k, v] of Object.entries(opts.headers ?? {})) r = r.set(k, v);
+    if (opts.query) r = r.query(opts.query);
+    if (opts.raw !== undefined || opts.body !== undefined) {
+      r = r.set('Content-Type', opts.contentType ?? 'application/json');
+      r = r.send(opts.raw !== undefined ? opts.raw : JSON.stringify(opts.body));
+    }
+    const res = await r.buffer(true).parse((response, cb) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (c: Buffer) => chunks.push(c));
+      response.on('end', () => cb(null, Buffer.concat(chunks)));
+    });
+    const raw = res.body as Buffer;
+    const ct = String(res.headers['content-type'] ?? '');
+    let body: unknown = raw;
+    if (/json/.test(ct) && raw.length) body = JSON.parse(raw.toString('utf8'));
+    const result: CallResult = { status: res.status, headers: res.headers as Record<string, string>, body, raw };
+    const problems = conformance(loaded, method, url, result);
+    if (problems.length) throw new Error(`response does not conform to the spec:\n${problems.join('\n')}`);
+    return result;
+  }
+
+  return { call, sequelize, loaded, close: () => sequelize.close() };
+}
