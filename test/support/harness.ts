@@ -90,3 +90,16 @@ export async function harness(services: string[]) {
 
   return { call, sequelize, loaded, close: () => sequelize.close() };
 }
+
+/** Poll an assertion until it holds (for effects written after the answer, such as audit actions). */
+export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 3000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() > until) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
