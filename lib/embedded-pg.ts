@@ -46,12 +46,17 @@ async function osUser(): Promise<{ uid?: number; gid?: number }> {
   }
 }
 
-function pidAlive(pid: number): boolean {
+/** A live process (a zombie left unreaped by a minimal init counts as gone). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return true; // no procfs: trust the signal probe
   }
 }
 
@@ -163,11 +168,16 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedHandle> {
       const c = new Client({ connectionString: `${base}/postgres` });
       try {
         await c.connect();
-        const others = await c.query(
-          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
-        );
+        // connections closed a moment ago may still be listed: look a few times before deciding someone is there
+        let others = 1;
+        for (let i = 0; i < 6 && others > 0; i++) {
+          if (i) await new Promise((r) => setTimeout(r, 100));
+          others = (await c.query(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+          )).rows[0].n;
+        }
         await c.end();
-        if (others.rows[0].n > 0) return;
+        if (others > 0) return;
         await spawnAs(path.join(binDir(), 'pg_ctl'), ['stop', '-D', clusterDir, '-m', 'fast', '-w'], ids);
       } catch {
         await c.end().catch(() => undefined);

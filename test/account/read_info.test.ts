@@ -18,7 +18,7 @@ describe('read_info', () => {
   });
 
   it('refuses a missing, malformed or forged token with 401 and tracedata', async () => {
-    for (const headers of [{}, { Authorization: 'Bearer' }, { Authorization: 'Bearer not.a.jwt' }, { Authorization: 'Basic YTpi' },
+    for (const headers of <Record<string, string>[]>[{}, { Authorization: 'Bearer' }, { Authorization: 'Bearer not.a.jwt' }, { Authorization: 'Basic YTpi' },
       { Authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl' }]) {
       const res = await h.call('get', '/account/info', { headers });
       expect(res.status).toBe(401);
