@@ -1,0 +1,231 @@
+/**
+ * npm run bench [-- --duration S --connections N --quick --rows N --out FILE]
+ *
+ * Everything in one run on one machine, so ratios hold where absolute figures drift: a bare express app and Prism's
+ * static mock as baselines, then our server (a separate process on a fresh embedded database) on the same load.
+ * Prints one table and writes it as JSON to bench/results/.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { Client } from 'pg';
+import { projectRoot } from '../lib/config';
+import { startEmbedded } from '../lib/embedded-pg';
+
+const { values: argv } = parseArgs({
+  options: {
+    duration: { type: 'string' }, connections: { type: 'string' }, quick: { type: 'boolean' },
+    rows: { type: 'string' }, out: { type: 'string' },
+  },
+});
+const quick = !!argv.quick;
+const DURATION = Number(argv.duration ?? (quick ? 2 : 10));
+const CONNECTIONS = Number(argv.connections ?? (quick ? 4 : 10));
+const ROWS = Number(argv.rows ?? (quick ? 20_000 : 1_000_000));
+const YEARS = quick ? 1 : 10;
+const WARMUP = quick ? 1 : 3;
+
+interface Row {
+  scenario: string;
+  rps?: number; p50?: number; p99?: number; errors?: number; non2xx?: number;
+  extra?: string;
+  baseline?: string; ratio?: number;
+  [k: string]: unknown;
+}
+const rows: Row[] = [];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function node(script: string, env: Record<string, string>, args: string[] = []): ChildProcess {
+  return spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), path.join(projectRoot, script), ...args], {
+    cwd: projectRoot, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+async function waitFor(url: string, init: RequestInit = {}, timeoutMs = 120_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const r = await fetch(url, init);
+      await r.arrayBuffer();
+      if (r.status < 500) return;
+    } catch { /* not up yet */ }
+    if (Date.now() > until) throw new Error(`${url} did not come up`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+async function load(title: string, url: string, headers: Record<string, string> = {}): Promise<Row> {
+  const run = (duration: number) => autocannon({ url, connections: CONNECTIONS, duration, headers });
+  await run(WARMUP);
+  const r = await run(DURATION);
+  return { scenario: title, rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+}
+
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+async function main() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conformant-bench-'));
+  const children: ChildProcess[] = [];
+  try {
+    // 8. start-up, new data directory then existing one
+    const port = await freePort();
+    const env = { DATA_DIR: dataDir, PORT: String(port), SERVICES: 'account' };
+    const base = `http://127.0.0.1:${port}`;
+    let t0 = Date.now();
+    let server = node('scripts/server.ts', env);
+    await waitFor(`${base}/account/system/version`);
+    const startNew = Date.now() - t0;
+    await stop(server);
+    t0 = Date.now();
+    server = node('scripts/server.ts', env);
+    children.push(server);
+    await waitFor(`${base}/account/system/version`);
+    const startExisting = Date.now() - t0;
+
+    // a user, through the admin command against the running server's embedded database
+    const admin = node('scripts/admin.ts', { DATA_DIR: dataDir }, ['account', 'create-user', '--username', 'bench', '--password', 'bench-pw', '--company-key', 'bench']);
+    const code = await new Promise<number>((resolve) => admin.once('exit', (c) => resolve(c ?? 1)));
+    if (code !== 0) throw new Error('admin create-user failed');
+    const tokenRes = await fetch(`${base}/account/token/generation`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'bench', password: 'bench-pw' }),
+    });
+    const token = (await tokenRes.json()) as string;
+    const auth = { Authorization: `Bearer ${token}` };
+
+    // audit rows: ROWS actions spread over YEARS years, every day has data
+    const db = await startEmbedded(dataDir);
+    const pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    t0 = Date.now();
+    await pg.query(
+      `INSERT INTO account.audit_actions (username, company_key, trace_code, client, server, service, operation, time,
+         tz_offset_minutes, method_group, points_count, duration, duration_ms)
+       SELECT 'bench', 'bench', gen_random_uuid(), 'bench_|_bench', 'bench_host',
+              (ARRAY['UNIVERSAL','ROUTING','PACKER'])[1 + i % 3], 'run_plan_calculation',
+              date_trunc('day', now()) - make_interval(days => 1 + i % $2::int) + make_interval(secs => i % 86000),
+              0, (ARRAY['PLAN','ROUTE','PACK','MATRIX'])[1 + i % 4], i % 100, 'PT1.5S', 1500
+         FROM generate_series(1, $1::int) AS i`,
+      [ROWS, YEARS * 365],
+    );
+    await pg.query('ANALYZE account.audit_actions');
+    const seedMs = Date.now() - t0;
+    await pg.end();
+    await db.release();
+
+    // baselines
+    const bport = await freePort();
+    const bare = node('scripts/bench-baseline.ts', { PORT: String(bport) });
+    children.push(bare);
+    await waitFor(`http://127.0.0.1:${bport}/`);
+    const pport = await freePort();
+    const prism = spawn(path.join(projectRoot, 'node_modules', '.bin', 'prism'), ['mock', path.join(projectRoot, 'spec', 'account.yaml'), '-p', String(pport), '-h', '127.0.0.1'], {
+      cwd: projectRoot, stdio: 'ignore',
+    });
+    children.push(prism);
+    await waitFor(`http://127.0.0.1:${pport}/account/info`, { headers: auth });
+
+    const r1 = await load('1 baseline: bare express, constant JSON', `http://127.0.0.1:${bport}/`);
+    const r2 = await load('2 baseline: Prism static mock GET /account/info', `http://127.0.0.1:${pport}/account/info`, auth);
+    await stop(prism);
+    await stop(bare);
+    const r3 = await load('3 us: GET /account/system/version', `${base}/account/system/version`);
+    r3.baseline = '1'; r3.ratio = r3.rps! / r1.rps!;
+    const r4 = await load('4 us: GET /account/info (JWT, 1 read)', `${base}/account/info`, auth);
+    r4.baseline = '2'; r4.ratio = r4.rps! / r2.rps!;
+    const from = '1990-01-01T00:00:00Z';
+    const r5a = await load(`5a us: audit limit=100 offset=0 (${ROWS} rows)`, `${base}/account/audit?limit=100&offset=0&from=${from}`, auth);
+    r5a.baseline = '4'; r5a.ratio = r5a.rps! / r4.rps!;
+    const deep = Math.floor(ROWS * 0.9);
+    const r5b = await load(`5b us: audit limit=100 offset=${deep}`, `${base}/account/audit?limit=100&offset=${deep}&from=${from}`, auth);
+    r5b.baseline = '5a'; r5b.ratio = r5b.rps! / r5a.rps!;
+    rows.push(r1, r2, r3, r4, r5a, r5b);
+
+    // 6. streaming the whole trail
+    const rssBefore = rssKb(server.pid!);
+    let rssPeak = rssBefore;
+    const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, rssKb(server.pid!)); }, 25);
+    t0 = performance.now();
+    const res = await fetch(`${base}/account/audit?limit=${Math.max(ROWS, 10_001)}&from=${from}`, { headers: auth });
+    const reader = res.body!.getReader();
+    let ttfb = 0;
+    let bytes = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (!ttfb) ttfb = performance.now() - t0;
+      if (done) break;
+      bytes += value.length;
+    }
+    const streamMs = performance.now() - t0;
+    clearInterval(sampler);
+    rows.push({
+      scenario: `6 us: stream audit limit=${ROWS}`, rows_per_s: Math.round(ROWS / (streamMs / 1000)), ttfb_ms: Math.round(ttfb),
+      total_ms: Math.round(streamMs), mb: +(bytes / 1e6).toFixed(1), rss_growth_mb: +((rssPeak - rssBefore) / 1024).toFixed(1),
+      extra: `${Math.round(ROWS / (streamMs / 1000))} rows/s, TTFB ${Math.round(ttfb)} ms, ${(bytes / 1e6).toFixed(1)} MB in ${(streamMs / 1000).toFixed(1)} s, server RSS +${((rssPeak - rssBefore) / 1024).toFixed(1)} MB`,
+    });
+
+    // 7. report over YEARS years
+    const today = new Date();
+    const fromDate = new Date(today.getTime() - YEARS * 365 * 86_400_000).toISOString().slice(0, 10);
+    const toDate = new Date(today.getTime() - 86_400_000).toISOString().slice(0, 10);
+    t0 = performance.now();
+    const rep = await fetch(`${base}/account/report?from=${fromDate}&to=${toDate}`, { headers: { ...auth, Accept: 'application/octet-stream, application/json' } });
+    const xlsx = Buffer.from(await rep.arrayBuffer());
+    const reportMs = performance.now() - t0;
+    rows.push({ scenario: `7 us: report ${fromDate}..${toDate}`, total_ms: Math.round(reportMs), bytes: xlsx.length, status: rep.status,
+      extra: `status ${rep.status}, ${Math.round(reportMs)} ms, ${(xlsx.length / 1024).toFixed(0)} KiB` });
+    rows.push({ scenario: '8 start-up to first answer', new_ms: startNew, existing_ms: startExisting,
+      extra: `new data dir ${startNew} ms, existing ${startExisting} ms` });
+
+    await stop(server);
+    print({ seedMs });
+  } finally {
+    for (const c of children) await stop(c);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function print(meta: { seedMs: number }) {
+  const fmt = (n: number | undefined, d = 0) => (n === undefined ? '' : n.toFixed(d));
+  const lines = [
+    `| scenario | req/s | p50 ms | p99 ms | errors | ratio | notes |`,
+    `|---|---:|---:|---:|---:|---:|---|`,
+    ...rows.map((r) => `| ${r.scenario} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors === undefined ? '' : r.errors + (r.non2xx ?? 0)} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)} of row ${r.baseline}`} | ${r.extra ?? ''} |`),
+  ];
+  const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  console.log(`\n${new Date().toISOString()} — ${machine} — duration ${DURATION} s, ${CONNECTIONS} connections, ${ROWS} audit rows (seeded in ${meta.seedMs} ms)\n`);
+  console.log(lines.join('\n'));
+  const out = argv.out ?? path.join(projectRoot, 'bench', 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, duration: DURATION, connections: CONNECTIONS, rows: ROWS, seedMs: meta.seedMs, results: rows }, null, 2));
+  console.log(`\nwritten ${path.relative(projectRoot, out)}`);
+}
+
+main().catch((e) => {
+  console.error(`bench failed: ${(e as Error).stack ?? e}`);
+  process.exit(1);
+});
