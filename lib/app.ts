@@ -138,10 +138,18 @@ function isRaw(body: unknown): body is RawBody {
   return !!body && typeof body === 'object' && 'raw' in body && 'contentType' in body;
 }
 
-export async function createApp(opts: AppOptions): Promise<{ app: express.Express; services: LoadedService[] }> {
+export interface AppHandle {
+  app: express.Express;
+  services: LoadedService[];
+  /** resolves when every afterCall started so far has settled */
+  drain(): Promise<void>;
+}
+
+export async function createApp(opts: AppOptions): Promise<AppHandle> {
   const validateResponses = opts.validateResponses ?? config.validateResponses;
   const passport = new Passport();
   const loaded: LoadedService[] = [];
+  const pendingAfterCalls = new Set<Promise<void>>();
 
   for (const def of opts.services) {
     const strategies = def.strategies();
@@ -358,13 +366,21 @@ export async function createApp(opts: AppOptions): Promise<{ app: express.Expres
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       log.info({ method: req.method, path: req.path, operationId, status, durationMs: Math.round(durationMs * 10) / 10 }, 'request');
       if (svc.def.afterCall && operationId) {
-        svc.def.afterCall({ operationId, principal: ex.principal, status, startedAt: ex.startedAt, durationMs, locals: ex.locals })
+        const p = svc.def.afterCall({ operationId, principal: ex.principal, status, startedAt: ex.startedAt, durationMs, locals: ex.locals })
           .catch((err) => log.error({ err }, 'afterCall failed'));
+        pendingAfterCalls.add(p);
+        void p.finally(() => pendingAfterCalls.delete(p));
       }
     }
   });
 
-  return { app, services: loaded };
+  return {
+    app,
+    services: loaded,
+    drain: async () => {
+      while (pendingAfterCalls.size) await Promise.all([...pendingAfterCalls]);
+    },
+  };
 }
 
 function api_match(api: OpenAPIBackend, method: string, p: string): Operation | undefined {

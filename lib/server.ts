@@ -23,7 +23,7 @@ export async function startServer(opts: { port?: number; host?: string; services
   try {
     await migrate(db.sequelize);
     for (const def of defs) await def.init(db.sequelize);
-    const { app } = await createApp({ services: defs });
+    const { app, drain } = await createApp({ services: defs });
     const server = http.createServer(app);
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
@@ -38,12 +38,13 @@ export async function startServer(opts: { port?: number; host?: string; services
     let stopping: Promise<void> | undefined;
     const stop = () => (stopping ??= (async () => {
       logger.info('shutting down: draining requests');
-      for (const def of defs) await def.stop?.().catch((err) => logger.error({ err }, 'service stop failed'));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
       await closed;
       clearTimeout(timer);
+      await drain();
+      for (const def of defs) await def.stop?.().catch((err) => logger.error({ err }, 'service stop failed'));
       await db.close();
       logger.info('stopped');
     })());

@@ -2,7 +2,8 @@
 import { Strategy as BearerStrategy } from 'passport-http-bearer';
 import { ApiError } from '../../lib/errors';
 import type { ServiceDefinition } from '../../lib/service';
-import { initAccountModels, AuditAction, User } from '../../models/account';
+import { initAccountModels, User } from '../../models/account';
+import { flushAudit, recordAction } from './_audit';
 import { handlers } from './index';
 import { userOfToken } from './_tokens';
 import { clientOf, isoDuration, newLocals, serverName, SERVICE, tracedata, type TraceLocals } from './_trace';
@@ -38,7 +39,7 @@ const service: ServiceDefinition = {
     const locals = call.locals as TraceLocals & { actor?: User };
     const user = (call.principal as User | undefined) ?? locals.actor;
     if (!user) return;
-    await AuditAction.create({
+    await recordAction({
       username: user.username,
       companyKey: user.companyKey,
       traceCode: locals.traceCode,
@@ -54,5 +55,6 @@ const service: ServiceDefinition = {
       durationMs: call.durationMs,
     });
   },
+  stop: flushAudit,
 };
 export default service;

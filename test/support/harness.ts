@@ -61,7 +61,7 @@ export async function harness(services: string[]) {
   const sequelize = new Sequelize(process.env.DATABASE_URL!, { logging: false, define: { underscored: true } });
   const defs = loadServiceDefinitions(services);
   for (const d of defs) await d.init(sequelize);
-  const { app, services: loaded } = await createApp({ services: defs, validateResponses: true });
+  const { app, services: loaded, drain } = await createApp({ services: defs, validateResponses: true });
   const agent = supertest(app);
 
   async function call(method: 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options', url: string, opts: CallOptions = {}): Promise<CallResult> {
@@ -88,7 +88,13 @@ export async function harness(services: string[]) {
     return result;
   }
 
-  return { call, sequelize, loaded, close: () => sequelize.close() };
+  async function close() {
+    await drain();
+    for (const d of defs) await d.stop?.();
+    await sequelize.close();
+  }
+
+  return { call, sequelize, loaded, close };
 }
 
 /** Poll an assertion until it holds (for effects written after the answer, such as audit actions). */
