@@ -168,6 +168,9 @@ export async function createApp(opts: AppOptions): Promise<AppHandle> {
       },
     });
     await api.init();
+    // the definition is fixed after init: routing need not rebuild the operation list on every request
+    const operations = api.router.getOperations();
+    api.router.getOperations = () => operations;
 
     // completeness: the compiler checks the registry against generated types; this checks it against the spec itself
     const specOps = api.getOperations().map((o) => o.operationId!).sort();
