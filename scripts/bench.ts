@@ -51,7 +51,7 @@ async function freePort(): Promise<number> {
 
 function node(script: string, env: Record<string, string>, args: string[] = []): ChildProcess {
   return spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), path.join(projectRoot, script), ...args], {
-    cwd: projectRoot, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'],
+    cwd: projectRoot, env: { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'],
   });
 }
 
