@@ -1,0 +1,187 @@
+/** POST /b2b/api/v1/domain/users */
+import { openPassHash } from '../../handlers/b2b/_crypto';
+import { passHashOf } from '../../handlers/b2b/_token';
+import { unique } from '../support/harness';
+import {
+  adminWorld, as, b2bHarness, count, createDomain, createGroup, createUser, expectFailure, expectSecurityEvent, header, membershipsOf, snapshot,
+  type Harness,
+} from './_fixtures';
+
+let h: Harness;
+beforeAll(async () => { h = await b2bHarness(); });
+afterAll(async () => { await h.close(); });
+
+const upsert = (authorization: string, data: unknown[]) => h.call('post', '/b2b/api/v1/domain/users', { ...as(authorization), body: { data } });
+const row = async (uid: string) => {
+  const [rows] = await h.sequelize.query('SELECT * FROM b2b.users WHERE uid = :u', { replacements: { u: uid } });
+  return (rows as Record<string, any>[])[0]; // eslint-disable-line @typescript-eslint/no-explicit-any
+};
+
+describe('upsert_users', () => {
+  it('creates users, one true per item, recording the caller; a created user can authenticate with its pass_hash', async () => {
+    const { domain, admin } = await adminWorld(h);
+    const ph = passHashOf('secret-1');
+    const res = await upsert(admin.header, [
+      { uid: `ann@${domain}`, name: 'Ann', comment: 'c', email: 'ann@example.com', contacts: '+7 1', roles: 'USER,ALL_REPORTS_READ', tags: 't1, t2,t1',
+        data: { dept: 7 }, pass_hash: ph, active_to: '2999-01-01T00:00:00+03:00' },
+      { uid: 'bob', pass_hash: passHashOf('secret-2') },
+    ]);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ state: 'ok', size: 2, stamp: expect.any(String), data: [true, true] });
+    const ann = await row(`ann@${domain}`);
+    expect(ann).toEqual(expect.objectContaining({
+      login: `ann@${domain}`, domain_uid: domain, name: 'Ann', comment: 'c', email: 'ann@example.com', contacts: '+7 1', state: 'ACTIVE',
+      roles: ['USER', 'ALL_REPORTS_READ'], tags: ['t1', 't2'], data: { dept: 7 }, created_by: admin.uid, updated_by: admin.uid,
+    }));
+    expect(ann.active_to.toISOString()).toBe('2998-12-31T21:00:00.000Z');
+    const bob = await row(`bob@${domain}`);
+    expect(bob).toEqual(expect.objectContaining({ name: `bob@${domain}`, email: '', roles: [], data: {} }));
+    const me = await h.call('get', '/b2b/api/v1/user', as(header(`ann@${domain}`, ph)));
+    expect(me.status).toBe(200);
+    expect(me.body.data[0]).toEqual(expect.objectContaining({ uid: `ann@${domain}`, name: 'Ann', tags: 't1,t2', created_by: admin.uid }));
+  });
+
+  it('updates only the fields an item carries, and keeps the pass_hash unless given', async () => {
+    const { domain, admin } = await adminWorld(h);
+    const u = await createUser(h, domain, { roles: 'USER' });
+    await upsert(admin.header, [{ uid: u.uid, email: 'first@example.com', contacts: 'phone', data: { a: 1 } }]);
+    const before = await row(u.uid);
+    const res = await upsert(admin.header, [{ uid: u.uid, name: 'Renamed', data: { b: 2 } }]);
+    expect(res.status).toBe(200);
+    const after = await row(u.uid);
+    expect(after).toEqual(expect.objectContaining({ name: 'Renamed', email: 'first@example.com', contacts: 'phone', roles: ['USER'], data: { b: 2 }, updated_by: admin.uid, created_by: 'system' }));
+    expect(after.pass_hash_enc).toBe(before.pass_hash_enc);
+    expect(after.updated_at.getTime()).toBeGreaterThanOrEqual(before.updated_at.getTime());
+    expect((await h.call('get', '/b2b/api/v1/user', as(u.header))).status).toBe(200);
+  });
+
+  it('a new pass_hash replaces the old: old tokens fail with WrongHash, new ones work', async () => {
+    const { domain, admin } = await adminWorld(h);
+    const u = await createUser(h, domain, { roles: 'USER' });
+    const ph = passHashOf('new password');
+    expect((await upsert(admin.header, [{ uid: u.uid, pass_hash: ph }])).status).toBe(200);
+    expectSecurityEvent(await h.call('get', '/b2b/api/v1/user', as(u.header)), 401, 'SecurityAuthWrongHash');
+    expect((await h.call('get', '/b2b/api/v1/user', as(header(u.uid, ph)))).status).toBe(200);
+  });
+
+  it('stores pass_hash encrypted (AES-GCM, bound to the uid) and never answers it', async () => {
+    const { domain, admin } = await adminWorld(h);
+    const ph = passHashOf(unique('pw'));
+    await upsert(admin.header, [{ uid: `enc@${domain}`, pass_hash: ph, roles: 'USER' }]);
+    const stored = (await row(`enc@${domain}`)).pass_hash_enc as string;
+    expect(stored).toMatch(/^v1:[A-Za-z0-9+/]+=*$/);
+    expect(stored).not.toContain(ph);
+    expect(Buffer.from(stored.slice(3), 'base64').toString('latin1')).not.toContain(ph);
+    const [[whole]] = await h.sequelize.query('SELECT row_to_json(u)::text AS j FROM b2b.users u WHERE uid = :u', { replacements: { u: `enc@${domain}` } }) as [Array<{ j: string }>, unknown];
+    expect(whole.j).not.toContain(ph);
+    expect(await openPassHash(`enc@${domain}`, stored)).toBe(ph);
+    const res = await h.call('get', '/b2b/api/v1/user', { ...as(header(`enc@${domain}`, ph)), query: { _detailed: true } });
+    expect(res.status).toBe(200);
+    expect(res.raw.toString()).not.toContain(ph);
+    expect(res.raw.toString()).not.toContain('pass_hash');
+  });
+
+  it('groups_refs adds to groups, removes with "!" and "-", ignores unknown groups', async () => {
+    const { domain, admin } = await adminWorld(h);
+    const [g1, g2, g3] = [await createGroup(h, domain, { name: 'G1' }), await createGroup(h, domain, { name: 'G2' }), await createGroup(h, domain, { name: 'G3' })];
+    const uid = `carl@${domain}`;
+    let res = await upsert(admin.header, [{ uid, pass_hash: passHashOf('x'), groups_refs: ['G1', `G2@${domain}`, 'G3', 'NO_SUCH_GROUP', '!ALSO_MISSING'] }]);
+    expect(res.status).toBe(200);
+    expect(await membershipsOf(h, uid)).toEqual([g1, g2, g3]);
+    res = await upsert(admin.header, [{ uid, groups_refs: ['!G1', '-G2', 'G3'] }]);
+    expect(res.status).toBe(200);
+    expect(await membershipsOf(h, uid)).toEqual([g3]);
+    res = await upsert(admin.header, [{ uid, name: 'no refs' }]);
+    expect(await membershipsOf(h, uid)).toEqual([g3]);
+    res = await upsert(admin.header, [{ uid, groups_refs: [`-G3@${domain}`, '!G1'] }]);
+    expect(await membershipsOf(h, uid)).toEqual([]);
+  });
+
+  it('an invalid item rolls the whole batch back: nothing is written', async () => {
+    const { domain, admin } = await adminWorld(h);
+    const g = await createGroup(h, domain, { name: 'TEAM' });
+    const existing = await createUser(h, domain);
+    const before = await snapshot(h, domain);
+    const res = await upsert(admin.header, [
+      { uid: `fresh@${domain}`, pass_hash: passHashOf('x'), groups_refs: ['TEAM'] },
+      { uid: existing.uid, name: 'changed', groups_refs: ['TEAM'] },
+      { uid: `nohash@${domain}`, name: 'has no pass_hash' },
+    ]);
+    expectFailure(res, 400, 'Data', 'DataValidationError');
+    expect(res.body.event.data.fields).toEqual([{ location: 'body', field: 'data.2.pass_hash', message: expect.stringContaining('required') }]);
+    expect(await snapshot(h, domain)).toEqual(before);
+    expect(await count(h, 'users', 'uid = :u', { u: `fresh@${domain}` })).toBe(0);
+    expect(await membershipsOf(h, existing.uid)).toEqual([]);
+    expect(g).toBe(`TEAM@${domain}`);
+  });
+
+  it('an item breaking the spec, an unknown field, or active_from after active_to: 400 and nothing written', async () => {
+    const { domain, admin } = await adminWorld(h);
+    const before = await snapshot(h, domain);
+    const ok = { uid: `fine@${domain}`, pass_hash: passHashOf('x') };
+    for (const bad of [
+      { uid: 'bad uid', pass_hash: passHashOf('x') },
+      { uid: `x@${domain}`, pass_hash: 'not base64!' },
+      { uid: `x@${domain}`, pass_hash: passHashOf('x'), roles: 'admin' },
+      { uid: `x@${domain}`, pass_hash: passHashOf('x'), state: 'DELETED' },
+      { uid: `x@${domain}`, pass_hash: passHashOf('x'), password: 'plain' },
+      { uid: `x@${domain}`, pass_hash: passHashOf('x'), active_from: '2030-01-01T00:00:00Z', active_to: '2020-01-01T00:00:00Z' },
+    ]) {
+      const res = await upsert(admin.header, [ok, bad]);
+      expectFailure(res, 400, 'Data', 'DataValidationError');
+    }
+    expectFailure(await h.call('post', '/b2b/api/v1/domain/users', { ...as(admin.header), body: { data: [] } }), 400, 'Data', 'DataValidationError');
+    expect(await snapshot(h, domain)).toEqual(before);
+  });
+
+  it('refuses a user of another domain with 403 SecurityForeignDomain, writing nothing, even when that user exists', async () => {
+    const { domain, admin } = await adminWorld(h);
+    const other = await createDomain(h);
+    const victim = await createUser(h, other, { roles: 'USER' });
+    const beforeOther = await snapshot(h, other);
+    const beforeMine = await snapshot(h, domain);
+    for (const item of [{ uid: victim.uid, name: 'hijacked', pass_hash: passHashOf('mine') }, { uid: `new@${other}`, pass_hash: passHashOf('x') }]) {
+      const res = await upsert(admin.header, [{ uid: `mine@${domain}`, pass_hash: passHashOf('x') }, item]);
+      expectFailure(res, 403, 'Security', 'SecurityForeignDomain');
+      expect(res.body.event.data).toEqual({ field: 'data.1.uid', uid: item.uid, domain_uid: domain });
+    }
+    expect(await snapshot(h, other)).toEqual(beforeOther);
+    expect(await snapshot(h, domain)).toEqual(beforeMine);
+  });
+
+  it('refuses a groups_refs entry of another domain, even as a removal', async () => {
+    const { domain, admin } = await adminWorld(h);
+    const other = await createDomain(h);
+    const foreign = await createGroup(h, other);
+    const before = await snapshot(h, domain);
+    for (const ref of [foreign, `!${foreign}`]) {
+      const res = await upsert(admin.header, [{ uid: `u@${domain}`, pass_hash: passHashOf('x'), groups_refs: [ref] }]);
+      expectFailure(res, 403, 'Security', 'SecurityForeignDomain');
+    }
+    expect(await snapshot(h, domain)).toEqual(before);
+  });
+
+  it('needs ADMIN: refused without it (nothing written), accepted through a group or the domain', async () => {
+    const domain = await createDomain(h, { roles: 'USER' });
+    const plain = await createUser(h, domain, { roles: 'DOMAIN_ADMIN' });
+    const res = await upsert(plain.header, [{ uid: `x@${domain}`, pass_hash: passHashOf('x') }]);
+    expectFailure(res, 403, 'Security', 'SecurityAccessDenied');
+    expect(res.body.event.data).toEqual({ required_role: 'ADMIN' });
+    expect(await count(h, 'users', 'uid = :u', { u: `x@${domain}` })).toBe(0);
+
+    const admins = await createGroup(h, domain, { roles: 'ADMIN' });
+    const viaGroup = await createUser(h, domain, { groups: admins });
+    expect((await upsert(viaGroup.header, [{ uid: `y@${domain}`, pass_hash: passHashOf('y') }])).status).toBe(200);
+
+    const adminDomain = await createDomain(h, { roles: 'ADMIN' });
+    const viaDomain = await createUser(h, adminDomain);
+    expect((await upsert(viaDomain.header, [{ uid: `z@${adminDomain}`, pass_hash: passHashOf('z') }])).status).toBe(200);
+  });
+
+  it('applies repeated uids of one batch in order', async () => {
+    const { domain, admin } = await adminWorld(h);
+    const res = await upsert(admin.header, [{ uid: `twice@${domain}`, pass_hash: passHashOf('x'), name: 'first' }, { uid: 'twice', name: 'second' }]);
+    expect(res.body.data).toEqual([true, true]);
+    expect((await row(`twice@${domain}`)).name).toBe('second');
+  });
+});
