@@ -527,8 +527,9 @@ export interface components {
          */
         tracedata: {
             /**
-             * @description The caller: `company_key` + `_|_` + `username` for an authenticated caller (or one whose account is known,
-             *     e.g. a failed password check), or the literal `anonymous` when no account is known.
+             * @description The caller: `company_key` + `_|_` + `username` for an authenticated caller (in error bodies only a caller
+             *     authenticated by its token is named, so a failed login never tells whether the username exists), or the
+             *     literal `anonymous` otherwise.
              */
             client: string;
             /**

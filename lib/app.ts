@@ -192,6 +192,7 @@ export async function createApp(opts: AppOptions): Promise<AppHandle> {
           passport.authenticate(`${def.name}:${scheme}`, { session: false }, (err: unknown, user: unknown, info: unknown) => {
             if (err) return reject(err);
             if (!user) return reject(info instanceof ApiError ? info : new ApiError('unauthorized', 'Authentication required'));
+            ex.principal = user; // known from here on, so later failures (validation) name the caller
             resolve(user);
           })(ex.req, ex.res, reject);
         }),
@@ -212,6 +213,7 @@ export async function createApp(opts: AppOptions): Promise<AppHandle> {
             return false;
           }
         }).map((m) => m.toUpperCase());
+        if (allow.includes('GET')) allow.splice(allow.indexOf('GET') + 1, 0, 'HEAD'); // HEAD is served as GET
         fail(new ApiError('methodNotAllowed', `Method ${c.request.method.toUpperCase()} is not allowed here`, { headers: { Allow: allow.join(', ') } }));
       },
       unauthorizedHandler: (c: Context) => {
@@ -225,6 +227,11 @@ export async function createApp(opts: AppOptions): Promise<AppHandle> {
       },
       validationFail: (c: Context) => {
         const fields = fieldErrors(c.validation.errors as ErrorObject[]);
+        if (!declaredResponses(c.operation)['400'] && fields.length && fields.every((f) => f.location === 'path')) {
+          // no such resource can exist under this name, and the operation documents no 400
+          const value = Object.values(c.request.params ?? {}).map(String).join('/');
+          fail(new ApiError('notFound', `${value} not found`, { resourceId: value, fields }));
+        }
         const malformed = fields.some((f) => f.message.startsWith('malformed JSON'));
         fail(new ApiError(malformed ? 'malformed' : 'validation', describe(fields) || 'Invalid request', { fields }));
       },
@@ -312,6 +319,13 @@ export async function createApp(opts: AppOptions): Promise<AppHandle> {
           }
         }
         const produces = successMediaTypes(op);
+        if (req.headers.accept) {
+          // media-type parameters such as charset are not part of what an operation produces: negotiate on type and q
+          req.headers.accept = req.headers.accept.split(',').map((part) => {
+            const [type, ...params] = part.split(';').map((x) => x.trim());
+            return [type, ...params.filter((p) => /^q=/i.test(p))].join(';');
+          }).join(', ');
+        }
         if (req.headers.accept && produces.length && !req.accepts(produces)) {
           throw new ApiError('notAcceptable', `None of the acceptable media types is produced; this operation answers ${produces.join(', ')}`);
         }

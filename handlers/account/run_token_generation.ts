@@ -11,7 +11,7 @@ export default openHandler('run_token_generation', async ({ body }, ctx) => {
   if (wait > 0) throw tooManyRequests(`Too many failed logins for this username; try again in ${wait} s`, wait);
   const user = await User.findOne({ where: { username: body.username } });
   const ok = await verifyPassword(body.password, user?.passwordHash ?? (await dummyHash));
-  if (user) ctx.locals.actor = user;
+  if (user) ctx.locals.actor = user; // audited as the account's action, failed or not (errors never name it)
   if (!user || !ok) {
     await recordFailure(body.username);
     throw unauthorized('Wrong username or password');

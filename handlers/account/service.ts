@@ -23,8 +23,9 @@ const service: ServiceDefinition = {
     }),
   }),
   renderError(err, info) {
-    const locals = info.locals as TraceLocals & { actor?: User };
-    const user = (info.principal as User | undefined) ?? locals.actor;
+    const locals = info.locals as TraceLocals;
+    // only an authenticated caller is named: a failed login must not tell whether the username exists
+    const user = info.principal as User | undefined;
     const td = tracedata({ traceCode: locals.traceCode, operation: info.operationId, user });
     const headers: Record<string, string> = {};
     if (err.kind === 'unauthorized') headers['WWW-Authenticate'] = 'Bearer realm="account"';

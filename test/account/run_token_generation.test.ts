@@ -1,0 +1,257 @@
+/** POST /account/token/generation */
+import { eventually, unique } from '../support/harness';
+import { accountHarness, count, createUser, expectTracedError, type Harness } from './_fixtures';
+
+let h: Harness;
+beforeAll(async () => { h = await accountHarness(); });
+afterAll(async () => { await h.close(); });
+
+const URL = '/account/token/generation';
+const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
+const throttleRows = (username: string) => count(h, 'login_throttle', 'username = :u', { u: username });
+
+async function throttleOf(username: string) {
+  const [rows] = await h.sequelize.query(
+    'SELECT failures, locked_until > now() AS locked FROM account.login_throttle WHERE username = :u', { replacements: { u: username } },
+  );
+  return (rows as { failures: number; locked: boolean | null }[])[0];
+}
+
+describe('run_token_generation', () => {
+  it('answers a JWT string for the account whose exp honours ttl_seconds', async () => {
+    const u = await createUser(h, { roles: 'USER,ADMIN' });
+    const res = await h.call('post', URL, { body: { username: u.username, password: u.password, ttl_seconds: 3600 } });
+    expect(res.status).toBe(200);
+    expect(typeof res.body).toBe('string');
+    expect(res.body).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const c = claims(res.body);
+    expect(c.exp - c.iat).toBe(3600);
+    expect(c.sub).toBe(u.username);
+    expect(JSON.stringify(c)).not.toContain(u.password);
+    // the token is usable
+    const info = await h.call('get', '/account/info', { token: res.body });
+    expect(info.status).toBe(200);
+    expect(info.body.username).toBe(u.username);
+  });
+
+  it('defaults the lifetime to 86400 seconds, and accepts the bounds 60 and 31556926', async () => {
+    const u = await createUser(h);
+    const res = await h.call('post', URL, { body: { username: u.username, password: u.password } });
+    expect(res.status).toBe(200);
+    const c = claims(res.body);
+    expect(c.exp - c.iat).toBe(86400);
+    for (const ttl of [60, 31556926]) {
+      const r = await h.call('post', URL, { body: { username: u.username, password: u.password, ttl_seconds: ttl } });
+      expect(r.status).toBe(200);
+      const k = claims(r.body);
+      expect(k.exp - k.iat).toBe(ttl);
+    }
+  });
+
+  it('answers 401 with tracedata for a wrong password and for an unknown user, the same way', async () => {
+    const u = await createUser(h);
+    const wrong = await h.call('post', URL, { body: { username: u.username, password: `${u.password}x` } });
+    expect(wrong.status).toBe(401);
+    expectTracedError(wrong, 'run_token_generation');
+    expect(wrong.headers['www-authenticate']).toMatch(/^Bearer/);
+    const ghost = unique('ghost');
+    const unknown = await h.call('post', URL, { body: { username: ghost, password: u.password } });
+    expect(unknown.status).toBe(401);
+    expectTracedError(unknown, 'run_token_generation');
+    // the answer must not tell whether the username exists (spec: "the same whether or not the username exists")
+    expect(wrong.body.message).toBe(unknown.body.message);
+    expect(wrong.body.tracedata.client).toBe(unknown.body.tracedata.client);
+    expect(JSON.stringify(wrong.body)).not.toContain(u.companyKey);
+    // both failures were counted
+    expect(await throttleOf(u.username)).toEqual({ failures: 1, locked: null });
+    expect(await throttleOf(ghost)).toEqual({ failures: 1, locked: null });
+  });
+
+  it('is audited as an action of the account on success', async () => {
+    const u = await createUser(h);
+    await eventually(async () => {
+      const [rows] = await h.sequelize.query(
+        "SELECT service, method_group, client FROM account.audit_actions WHERE username = :u AND operation = 'run_token_generation'",
+        { replacements: { u: u.username } },
+      );
+      expect(rows).toEqual([{ service: 'ACCOUNT', method_group: 'NOTRACE', client: `${u.companyKey}_|_${u.username}` }]);
+    });
+  });
+
+  it('audits a failed login of an existing account, while its error names no one', async () => {
+    const u = await createUser(h);
+    const res = await h.call('post', URL, { body: { username: u.username, password: `${u.password}x` } });
+    expect(res.status).toBe(401);
+    expect(res.body.tracedata.client).toBe('anonymous');
+    await eventually(async () => {
+      const [rows] = await h.sequelize.query(
+        "SELECT trace_code FROM account.audit_actions WHERE username = :u AND operation = 'run_token_generation' ORDER BY id",
+        { replacements: { u: u.username } },
+      );
+      // the login of createUser, then the failed attempt under the error's own trace code
+      expect((rows as { trace_code: string }[]).map((r) => r.trace_code)).toContain(res.body.tracedata.code);
+      expect(rows).toHaveLength(2);
+    });
+  });
+
+  it('is case-sensitive on the username and the password', async () => {
+    const u = await createUser(h);
+    const r1 = await h.call('post', URL, { body: { username: u.username.toUpperCase(), password: u.password } });
+    expect(r1.status).toBe(401);
+    const r2 = await h.call('post', URL, { body: { username: u.username, password: u.password.toUpperCase() } });
+    expect(r2.status).toBe(401);
+  });
+
+  describe('refuses a body off the schema with 400 and writes nothing', () => {
+    const bad: [string, (u: { username: string; password: string }) => unknown][] = [
+      ['username too short', (u) => ({ username: 'a', password: u.password })],
+      ['username too long', (u) => ({ username: 'a'.repeat(257), password: u.password })],
+      ['username off pattern (space)', (u) => ({ username: `${u.username} x`, password: u.password })],
+      ['username off pattern (dot)', (u) => ({ username: `${u.username}.x`, password: u.password })],
+      ['username off pattern (_|_)', (u) => ({ username: `co_|_${u.username}`, password: u.password })],
+      ['username not a string', (u) => ({ username: 12345, password: u.password })],
+      ['username null', (u) => ({ username: null, password: u.password })],
+      ['password empty', (u) => ({ username: u.username, password: '' })],
+      ['password too long', (u) => ({ username: u.username, password: 'p'.repeat(1001) })],
+      ['password not a string', (u) => ({ username: u.username, password: 12345 })],
+      ['ttl_seconds below 60', (u) => ({ username: u.username, password: u.password, ttl_seconds: 59 })],
+      ['ttl_seconds zero', (u) => ({ username: u.username, password: u.password, ttl_seconds: 0 })],
+      ['ttl_seconds negative', (u) => ({ username: u.username, password: u.password, ttl_seconds: -60 })],
+      ['ttl_seconds above 31556926', (u) => ({ username: u.username, password: u.password, ttl_seconds: 31556927 })],
+      ['ttl_seconds not an integer', (u) => ({ username: u.username, password: u.password, ttl_seconds: 3600.5 })],
+      ['ttl_seconds a string', (u) => ({ username: u.username, password: u.password, ttl_seconds: '3600' })],
+      ['ttl_seconds null', (u) => ({ username: u.username, password: u.password, ttl_seconds: null })],
+      ['unknown extra field', (u) => ({ username: u.username, password: u.password, remember_me: true })],
+      ['username missing', (u) => ({ password: u.password })],
+      ['password missing', (u) => ({ username: u.username })],
+      ['empty object', () => ({})],
+      ['body an array', (u) => [u.username, u.password]],
+      ['body a string', (u) => u.username],
+      ['body a number', () => 42],
+      ['body null', () => null],
+    ];
+    it.each(bad)('%s', async (_what, make) => {
+      const u = await createUser(h);
+      const res = await h.call('post', URL, { body: make(u) });
+      expect(res.status).toBe(400);
+      expectTracedError(res, 'run_token_generation');
+      expect(res.body.tracedata.client).toBe('anonymous');
+      expect(await throttleRows(u.username)).toBe(0);
+    });
+
+    it.each([
+      ['malformed JSON', '{"username": "abc", "password": '],
+      ['single quotes', "{'username': 'abc', 'password': 'x'}"],
+      ['trailing garbage', '{"username": "abc", "password": "x"} x'],
+      ['empty body', ''],
+    ])('%s', async (_what, raw) => {
+      const res = await h.call('post', URL, { raw });
+      expect(res.status).toBe(400);
+      expectTracedError(res, 'run_token_generation');
+      expect(await throttleRows('abc')).toBe(0);
+    });
+
+    it('a missing body (no Content-Type, no bytes)', async () => {
+      const res = await h.call('post', URL);
+      expect(res.status).toBe(400);
+      expectTracedError(res, 'run_token_generation');
+    });
+  });
+
+  it.each([
+    ['text/plain', (u: { username: string; password: string }) => JSON.stringify({ username: u.username, password: u.password })],
+    ['application/x-www-form-urlencoded', (u: { username: string; password: string }) => `username=${u.username}&password=${u.password}`],
+    ['application/xml', (u: { username: string; password: string }) => `<r><username>${u.username}</username></r>`],
+  ])('answers 415 for Content-Type %s, even with the right credentials', async (contentType, make) => {
+    const u = await createUser(h);
+    const res = await h.call('post', URL, { raw: make(u), contentType });
+    expect(res.status).toBe(415);
+    expectTracedError(res, 'run_token_generation');
+    expect(await throttleRows(u.username)).toBe(0);
+  });
+
+  describe('throttling', () => {
+    it('locks a username after 5 failures: then even the right password answers 429 with Retry-After', async () => {
+      const u = await createUser(h);
+      for (let i = 1; i <= 5; i++) {
+        const r = await h.call('post', URL, { body: { username: u.username, password: `wrong${i}` } });
+        expect(r.status).toBe(401); // the fifth failure is still a plain 401; it causes the lock
+      }
+      const t = await throttleOf(u.username);
+      expect(t).toEqual({ failures: 5, locked: true });
+
+      const res = await h.call('post', URL, { body: { username: u.username, password: u.password } });
+      expect(res.status).toBe(429);
+      expectTracedError(res, 'run_token_generation');
+      const retry = res.headers['retry-after'];
+      expect(retry).toMatch(/^\d+$/);
+      expect(Number(retry)).toBeGreaterThan(0);
+      expect(Number(retry)).toBeLessThanOrEqual(900);
+      // a lock is not lifted by the right password and does not count as another failure
+      expect(await throttleOf(u.username)).toEqual({ failures: 5, locked: true });
+      // the account's other tokens are unaffected
+      expect((await h.call('get', '/account/info', { token: u.token })).status).toBe(200);
+    });
+
+    it('answers 429 while locked until the lock expires', async () => {
+      const u = await createUser(h);
+      for (let i = 0; i < 5; i++) await h.call('post', URL, { body: { username: u.username, password: 'wrong' } });
+      expect((await h.call('post', URL, { body: { username: u.username, password: u.password } })).status).toBe(429);
+      // the lock runs out (moved into the past rather than waited for)
+      await h.sequelize.query(
+        "UPDATE account.login_throttle SET locked_until = now() - interval '1 second', window_started_at = now() - interval '1000 seconds' WHERE username = :u",
+        { replacements: { u: u.username } },
+      );
+      const res = await h.call('post', URL, { body: { username: u.username, password: u.password } });
+      expect(res.status).toBe(200);
+      expect(await throttleRows(u.username)).toBe(0);
+    });
+
+    it('counts failures for unknown usernames the same way', async () => {
+      const ghost = unique('ghost');
+      for (let i = 0; i < 5; i++) {
+        expect((await h.call('post', URL, { body: { username: ghost, password: 'whatever' } })).status).toBe(401);
+      }
+      const res = await h.call('post', URL, { body: { username: ghost, password: 'whatever' } });
+      expect(res.status).toBe(429);
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      expectTracedError(res, 'run_token_generation');
+    });
+
+    it('locks one username only', async () => {
+      const a = await createUser(h);
+      const b = await createUser(h);
+      for (let i = 0; i < 5; i++) await h.call('post', URL, { body: { username: a.username, password: 'wrong' } });
+      expect((await h.call('post', URL, { body: { username: a.username, password: a.password } })).status).toBe(429);
+      expect((await h.call('post', URL, { body: { username: b.username, password: b.password } })).status).toBe(200);
+    });
+
+    it('clears the failure count on a success', async () => {
+      const u = await createUser(h);
+      for (let i = 0; i < 4; i++) {
+        expect((await h.call('post', URL, { body: { username: u.username, password: 'wrong' } })).status).toBe(401);
+      }
+      expect(await throttleOf(u.username)).toEqual({ failures: 4, locked: null });
+      expect((await h.call('post', URL, { body: { username: u.username, password: u.password } })).status).toBe(200);
+      expect(await throttleRows(u.username)).toBe(0);
+      for (let i = 0; i < 4; i++) {
+        expect((await h.call('post', URL, { body: { username: u.username, password: 'wrong' } })).status).toBe(401);
+      }
+      expect(await throttleOf(u.username)).toEqual({ failures: 4, locked: null });
+      const res = await h.call('post', URL, { body: { username: u.username, password: u.password } });
+      expect(res.status).toBe(200);
+    });
+
+    it('starts a new count when the 15-minute window has passed', async () => {
+      const u = await createUser(h);
+      for (let i = 0; i < 4; i++) await h.call('post', URL, { body: { username: u.username, password: 'wrong' } });
+      await h.sequelize.query(
+        "UPDATE account.login_throttle SET window_started_at = now() - interval '901 seconds' WHERE username = :u",
+        { replacements: { u: u.username } },
+      );
+      expect((await h.call('post', URL, { body: { username: u.username, password: 'wrong' } })).status).toBe(401);
+      expect(await throttleOf(u.username)).toEqual({ failures: 1, locked: null });
+      expect((await h.call('post', URL, { body: { username: u.username, password: u.password } })).status).toBe(200);
+    });
+  });
+});
