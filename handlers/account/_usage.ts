@@ -2,10 +2,11 @@
  * Usage ingestion: other services' calls recorded as audit actions of an account, with their payloads. A batch is
  * all-or-nothing; points beyond a quota's points_per_request or the day's points_per_day are refused.
  */
-import { QueryTypes, type Transaction } from 'sequelize';
+import { QueryTypes, type CreationAttributes, type Transaction } from 'sequelize';
 import { AdminError } from '../../lib/admin';
 import { explain, specValidator } from '../../lib/spec-schemas';
 import { accountDb, AuditAction, Quota, TraceData, User } from '../../models/account';
+import { isJsonType } from './_convert';
 import { durationMs } from './_trace';
 import { localDate, startOfLocalDay, addDays } from './_period';
 
@@ -45,6 +46,10 @@ const eventSchema = {
   },
 };
 
+/** Line of each parsed event in its file, so that errors found while recording name the line too. */
+const lineOf = new WeakMap<UsageEvent, number>();
+const where = (e: UsageEvent, i: number) => (lineOf.has(e) ? `line ${lineOf.get(e)}` : `event ${i + 1}`);
+
 /** Parse NDJSON text into validated events; every problem is reported with its line number. */
 export function parseUsage(text: string): UsageEvent[] {
   const validate = specValidator('account').compile(eventSchema);
@@ -65,21 +70,26 @@ export function parseUsage(text: string): UsageEvent[] {
     }
     const e = ev as UsageEvent;
     if (!e.tracedata.client.includes('_|_')) errors.push(`line ${i + 1}: tracedata.client must be company_key_|_username`);
+    // the format admits forms JavaScript cannot place in time (a leap second, an hour-only offset)
+    if (Number.isNaN(Date.parse(e.tracedata.time))) errors.push(`line ${i + 1}: tracedata.time is not an instant that can be stored`);
     if (durationMs(e.duration ?? 'PT0S') === undefined) errors.push(`line ${i + 1}: duration is not an ISO 8601 duration`);
     for (const p of e.payloads ?? []) {
       if ((p.json === undefined) === (p.base64 === undefined)) errors.push(`line ${i + 1}: a payload needs exactly one of json, base64`);
       if (p.base64 !== undefined && !p.content_type) errors.push(`line ${i + 1}: a base64 payload needs content_type`);
+      if (p.base64 !== undefined && p.content_type && isJsonType(p.content_type)) {
+        try {
+          JSON.parse(Buffer.from(p.base64, 'base64').toString('utf8'));
+        } catch {
+          errors.push(`line ${i + 1}: a payload of type ${p.content_type} must be JSON`);
+        }
+      }
     }
+    lineOf.set(e, i + 1);
     events.push(e);
   });
   if (errors.length) throw new AdminError(errors.join('\n'));
   return events;
 }
-
-const offsetMinutes = (iso: string): number => {
-  const m = /([+-])(\d\d):?(\d\d)$/.exec(iso);
-  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
-};
 
 export async function recordUsage(events: UsageEvent[]): Promise<{ recorded: number; payloads: number }> {
   const db = accountDb();
@@ -92,12 +102,21 @@ export async function recordUsage(events: UsageEvent[]): Promise<{ recorded: num
     const quotas = await Quota.findAll({ where: { username: names }, transaction });
     const used = new Map<string, number>();
     const errors: string[] = [];
+    const actions: CreationAttributes<AuditAction>[] = [];
     let payloads = 0;
+    // a trace code whose stored data belongs to another account is refused, never overwritten
+    const owners = new Map<string, string>();
+    const codes = [...new Set(events.filter((e) => e.payloads?.length).map((e) => e.tracedata.code))];
+    if (codes.length) {
+      for (const t of await TraceData.findAll({ where: { traceCode: codes }, attributes: ['traceCode', 'username'], transaction })) {
+        owners.set(t.traceCode, t.username);
+      }
+    }
     for (const [i, e] of events.entries()) {
       const [company, username] = e.tracedata.client.split('_|_');
       const user = users.get(username);
       if (!user || user.companyKey !== company) {
-        errors.push(`event ${i + 1}: no user ${username} in company ${company}`);
+        errors.push(`${where(e, i)}: no user ${username} in company ${company}`);
         continue;
       }
       const points = e.points_count ?? 0;
@@ -105,7 +124,7 @@ export async function recordUsage(events: UsageEvent[]): Promise<{ recorded: num
       const quota = quotas.find((q) => q.username === username && q.service === e.tracedata.service && q.methodGroup === e.method_group);
       if (quota) {
         if (points > quota.pointsPerRequest) {
-          errors.push(`event ${i + 1}: ${points} points exceed points_per_request ${quota.pointsPerRequest} of ${e.tracedata.service}/${e.method_group}`);
+          errors.push(`${where(e, i)}: ${points} points exceed points_per_request ${quota.pointsPerRequest} of ${e.tracedata.service}/${e.method_group}`);
           continue;
         }
         const day = localDate(time, user.timezone);
@@ -120,17 +139,23 @@ export async function recordUsage(events: UsageEvent[]): Promise<{ recorded: num
         }
         const total = used.get(key)! + points;
         if (total > quota.pointsPerDay) {
-          errors.push(`event ${i + 1}: quota exceeded: ${total} points on ${day} for ${e.tracedata.service}/${e.method_group}, points_per_day is ${quota.pointsPerDay}`);
+          errors.push(`${where(e, i)}: quota exceeded: ${total} points on ${day} for ${e.tracedata.service}/${e.method_group}, points_per_day is ${quota.pointsPerDay}`);
           continue;
         }
         used.set(key, total);
       }
+      const owner = owners.get(e.tracedata.code);
+      if (e.payloads?.length && owner !== undefined && owner !== username) {
+        errors.push(`${where(e, i)}: trace code ${e.tracedata.code} already holds another account's data`);
+        continue;
+      }
+      if (e.payloads?.length) owners.set(e.tracedata.code, username);
       const duration = e.duration ?? 'PT0S';
-      await AuditAction.create({
+      actions.push({
         username, companyKey: company, traceCode: e.tracedata.code, client: e.tracedata.client, server: e.tracedata.server,
-        service: e.tracedata.service, operation: e.tracedata.operation, time, tzOffsetMinutes: offsetMinutes(e.tracedata.time),
+        service: e.tracedata.service, operation: e.tracedata.operation, time, tzOffsetMinutes: user.timezone * 60, // tracedata.time is answered in the account's timezone
         methodGroup: e.method_group, pointsCount: points, duration, durationMs: durationMs(duration) ?? 0,
-      }, { transaction });
+      });
       for (const p of e.payloads ?? []) {
         const payload = p.json !== undefined ? Buffer.from(JSON.stringify(p.json)) : Buffer.from(p.base64!, 'base64');
         await TraceData.upsert({
@@ -141,6 +166,9 @@ export async function recordUsage(events: UsageEvent[]): Promise<{ recorded: num
       }
     }
     if (errors.length) throw new AdminError(`nothing recorded:\n${errors.join('\n')}`);
+    for (let k = 0; k < actions.length; k += 5000) {
+      await AuditAction.bulkCreate(actions.slice(k, k + 5000), { transaction, returning: false });
+    }
     return { recorded: events.length, payloads };
   });
 }

@@ -22,6 +22,10 @@ export default handler('read_audit', async ({ query }, { principal: user }) => {
   const now = new Date();
   const from = query.from ? new Date(query.from) : startOfLocalDay(localDate(now, user.timezone), user.timezone);
   const to = query.to ? new Date(query.to) : now;
+  // date-time admits forms JavaScript cannot place in time (a leap second, an hour-only offset): a 400, not a 500
+  for (const [field, d] of [['from', from], ['to', to]] as const) {
+    if (Number.isNaN(d.getTime())) throw badRequest(`${field} is not an instant that can be compared`, [{ location: 'query', field, message: 'not a valid instant' }]);
+  }
   if (from > to) throw badRequest('from is after to', [{ location: 'query', field: 'from', message: 'must not be after to' }]);
   const sortColumn = SORTABLE[query.sort_field ?? 'time'];
   if (!sortColumn) {

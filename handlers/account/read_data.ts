@@ -30,11 +30,23 @@ export default handler('read_data', async ({ path, query }, { principal: user })
   }
   if (convert === 'JSON') {
     if (isJsonType(row.contentType)) return { status: 200, body: { raw: row.payload, contentType: 'application/json' } };
-    if (isXlsxType(row.contentType)) return { status: 200, body: (await xlsxToJson(row.payload)) as never };
+    if (isXlsxType(row.contentType)) {
+      // a payload labelled XLSX that is no workbook cannot be converted: the documented 400, not a 500
+      const sheets = await xlsxToJson(row.payload).catch((e: Error) => {
+        throw new ApiError('validation', `data stored as ${row.contentType} is not a readable workbook: ${e.message}`);
+      });
+      return { status: 200, body: sheets as never };
+    }
   } else {
     if (isXlsxType(row.contentType)) return { status: 200, headers: attach('xlsx'), body: { raw: row.payload, contentType: OCTET } };
     if (isJsonType(row.contentType)) {
-      return { status: 200, headers: attach('xlsx'), body: { raw: await jsonToXlsx(JSON.parse(row.payload.toString('utf8'))), contentType: OCTET } };
+      let value: unknown;
+      try {
+        value = JSON.parse(row.payload.toString('utf8'));
+      } catch (e) {
+        throw new ApiError('validation', `data stored as ${row.contentType} is not valid JSON: ${(e as Error).message}`);
+      }
+      return { status: 200, headers: attach('xlsx'), body: { raw: await jsonToXlsx(value), contentType: OCTET } };
     }
   }
   throw new ApiError('validation', `data stored as ${row.contentType} cannot be converted to ${convert}`);
