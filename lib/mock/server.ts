@@ -1,0 +1,186 @@
+/**
+ * The mock server: one Prism child per spec behind one small router on one port. The router sends a request to the
+ * service owning the longest matching path prefix; operations Prism cannot mock are answered by the router itself
+ * (./local.ts), everything else is piped to that service's Prism untouched (Prefer headers included). Children are
+ * started and stopped together; a child that dies takes the whole mock down.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { answerLocally, localOperation, missingFixtures, type LocalOperation } from './local';
+import { startPrism, type PrismChild, type PrismOptions } from './prism';
+import { byMatchPriority, discoverSpecs, matchTemplate, ServiceSpec, specDir, type OperationInfo } from './spec';
+
+export interface MockOptions {
+  port?: number;
+  host?: string;
+  /** services to mock; default every spec in spec/ */
+  services?: string[];
+  specDir?: string;
+  fixturesRoot?: string;
+  prism?: PrismOptions;
+  /** one line per request (method, path, status, who answered) */
+  log?: (line: string) => void;
+}
+
+export interface MockService {
+  spec: ServiceSpec;
+  prism: PrismChild;
+  prefixes: string[];
+  operations: OperationInfo[];
+  local: Map<OperationInfo, LocalOperation>;
+}
+
+export interface ChildDeath {
+  service: string;
+  pid: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  tail: string;
+}
+
+export interface RunningMock {
+  url: string;
+  server: http.Server;
+  services: MockService[];
+  /** settles when a Prism child died on its own; the mock has been stopped by then */
+  died: Promise<ChildDeath>;
+  warnings: string[];
+  stop(): Promise<void>;
+}
+
+const CORS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Headers': '*',
+  'Access-Control-Allow-Credentials': 'true',
+  'Access-Control-Expose-Headers': '*',
+};
+
+function problem(res: http.ServerResponse, status: number, title: string, detail: string) {
+  const body = JSON.stringify({ type: 'about:blank', title, status, detail });
+  res.writeHead(status, { 'Content-Type': 'application/problem+json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export async function startMock(opts: MockOptions = {}): Promise<RunningMock> {
+  const dir = opts.specDir ?? specDir();
+  const names = opts.services ?? discoverSpecs(dir);
+  if (!names.length) throw new Error(`no spec in ${dir}`);
+  const specs = names.map((n) => ServiceSpec.load(n, dir));
+  const warnings: string[] = [];
+
+  const started = await Promise.allSettled(specs.map((s) => startPrism(s.name, s.file, opts.prism)));
+  const children = started.filter((r): r is PromiseFulfilledResult<PrismChild> => r.status === 'fulfilled').map((r) => r.value);
+  const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) {
+    await Promise.all(children.map((c) => c.stop()));
+    throw failure.reason;
+  }
+
+  const services: MockService[] = specs.map((spec, i) => {
+    const operations = [...spec.operations()].sort(byMatchPriority);
+    const local = new Map<OperationInfo, LocalOperation>();
+    for (const op of operations) {
+      if (!op.routerReason) continue;
+      const l = localOperation(spec, op, opts.fixturesRoot);
+      local.set(op, l);
+      const missing = missingFixtures(l);
+      if (missing.length) warnings.push(`${spec.name}.${op.operationId}: no fixture for ${missing.join(', ')} (fixtures/mock/${spec.name}/${op.operationId}.<ext>); answered 501`);
+    }
+    return { spec, prism: children[i], prefixes: spec.prefixes(), operations, local };
+  });
+
+  const routes = services.flatMap((svc) => svc.prefixes.map((prefix) => ({ prefix, svc }))).sort((a, b) => b.prefix.length - a.prefix.length);
+  for (const [i, r] of routes.entries()) {
+    const clash = routes.slice(0, i).find((o) => o.prefix === r.prefix && o.svc !== r.svc);
+    if (clash) warnings.push(`path prefix ${r.prefix} is in both ${clash.svc.spec.name} and ${r.svc.spec.name}; ${clash.svc.spec.name} gets it`);
+  }
+  const routeOf = (p: string) => routes.find((r) => p === r.prefix || r.prefix === '/' || p.startsWith(`${r.prefix}/`));
+
+  const agent = new http.Agent({ keepAlive: true });
+  const log = opts.log;
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://mock');
+    const route = routeOf(url.pathname);
+    const started = Date.now();
+    let by = 'router';
+    res.on('finish', () => log?.(`${req.method} ${req.url} -> ${res.statusCode} (${by}, ${Date.now() - started} ms)`));
+    // the router's own answers carry the CORS headers Prism puts on its answers
+    const cors = () => Object.entries(CORS).forEach(([k, v]) => res.setHeader(k, v));
+    if (!route) {
+      cors();
+      return problem(res, 404, 'Not Found', `no spec in the mock serves ${url.pathname}`);
+    }
+    const { svc } = route;
+
+    // OpenAPI matching: the first path (literal before templated) that matches, then the method on it
+    const method = (req.method ?? 'GET').toLowerCase();
+    let target: { op: OperationInfo; params: Record<string, string> } | undefined;
+    for (const op of svc.operations) {
+      const params = matchTemplate(op.path, url.pathname);
+      if (!params) continue;
+      const same = svc.operations.filter((o) => o.path === op.path);
+      const hit = same.find((o) => o.method === method) ?? (method === 'head' ? same.find((o) => o.method === 'get') : undefined);
+      if (hit) target = { op: hit, params };
+      break;
+    }
+    const local = target && svc.local.get(target.op);
+    if (local && target) {
+      by = `router: ${svc.spec.name}.${target.op.operationId}`;
+      cors();
+      answerLocally(local, { req, res, params: target.params, query: url.searchParams }).catch((err) => {
+        if (!res.headersSent) problem(res, 500, 'Internal Server Error', `mock: ${(err as Error).message}`);
+        else res.destroy();
+      });
+      return;
+    }
+
+    by = `prism ${svc.spec.name}`;
+    const upstream = http.request(
+      { host: '127.0.0.1', port: svc.prism.port, method: req.method, path: req.url, headers: req.headers, agent },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.statusMessage, up.rawHeaders);
+        up.pipe(res);
+        up.on('error', () => res.destroy());
+      },
+    );
+    upstream.on('error', (err) => {
+      if (!res.headersSent) problem(res, 502, 'Bad Gateway', `Prism for ${svc.spec.name} did not answer: ${err.message}`);
+      else res.destroy();
+    });
+    req.on('aborted', () => upstream.destroy());
+    req.pipe(upstream);
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= (async () => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    agent.destroy();
+    await Promise.all([closed, ...children.map((c) => c.stop())]);
+  })());
+
+  let announceDeath!: (d: ChildDeath) => void;
+  const died = new Promise<ChildDeath>((resolve) => (announceDeath = resolve));
+  for (const child of children) {
+    void child.exited.then(async ({ code, signal }) => {
+      if (stopping) return;
+      const death = { service: child.service, pid: child.pid, code, signal, tail: child.tail() };
+      await stop();
+      announceDeath(death);
+    });
+  }
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 4010, opts.host ?? '127.0.0.1', () => resolve());
+    });
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  const addr = server.address() as AddressInfo;
+  const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
+  return { url: `http://${host}:${addr.port}`, server, services, died, warnings, stop };
+}
