@@ -1443,6 +1443,7 @@ export interface operations {
             401: components["responses"]["unauthorized"];
             402: components["responses"]["payment_required"];
             403: components["responses"]["forbidden"];
+            405: components["responses"]["method_not_allowed"];
             406: components["responses"]["not_acceptable"];
             415: components["responses"]["unsupported_media_type"];
             429: components["responses"]["too_many_requests"];

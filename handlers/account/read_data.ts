@@ -29,13 +29,13 @@ export default handler('read_data', async ({ path, query }, { principal: user })
     };
   }
   if (convert === 'JSON') {
-    if (isJsonType(row.contentType)) return { status: 200, body: { raw: row.payload, contentType: 'application/json' } };
+    if (isJsonType(row.contentType)) return { status: 200, headers: attach('json'), body: { raw: row.payload, contentType: 'application/json' } };
     if (isXlsxType(row.contentType)) {
       // a payload labelled XLSX that is no workbook cannot be converted: the documented 400, not a 500
       const sheets = await xlsxToJson(row.payload).catch((e: Error) => {
         throw new ApiError('validation', `data stored as ${row.contentType} is not a readable workbook: ${e.message}`);
       });
-      return { status: 200, body: sheets as never };
+      return { status: 200, headers: attach('json'), body: sheets as never };
     }
   } else {
     if (isXlsxType(row.contentType)) return { status: 200, headers: attach('xlsx'), body: { raw: row.payload, contentType: OCTET } };
