@@ -162,9 +162,16 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedHandle> {
     await admin.end();
   }
 
+  // a lease: one connection held for as long as this process uses the cluster, so another process's release sees
+  // it even when this process's pool has no connection open at that moment
+  const lease = new Client({ connectionString: `${base}/postgres`, application_name: 'conformant-lease' });
+  await lease.connect();
+  lease.on('error', () => undefined);
+
   return {
     url: `${base}/${DB_NAME}`,
     async release() {
+      await lease.end().catch(() => undefined);
       const c = new Client({ connectionString: `${base}/postgres` });
       try {
         await c.connect();

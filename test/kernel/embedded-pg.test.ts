@@ -23,10 +23,10 @@ describe('embedded PostgreSQL', () => {
     expect(second.url).toBe(first.url);
     const pid = pidOf(dir);
 
+    await first.release(); // the second user holds its lease, though it has no query open: keeps running
+    expect(alive(pid)).toBe(true);
     const c = new Client({ connectionString: second.url });
     await c.connect();
-    await first.release(); // someone is still connected: keeps running
-    expect(alive(pid)).toBe(true);
     expect((await c.query('SELECT 1 AS one')).rows[0].one).toBe(1);
     await c.end();
     await second.release();
