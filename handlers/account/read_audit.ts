@@ -42,9 +42,10 @@ export default handler('read_audit', async ({ query }, { principal: user }) => {
   if (query.method_group) filters.push(`method_group = ${p(query.method_group)}`);
 
   const db = accountDb();
+  // both totals in one pass over the caller's actions
   const [counts] = await db.query<{ overall: string; filtered: string }>(
-    `SELECT (SELECT count(*) FROM account.audit_actions WHERE ${scope}) AS overall,
-            (SELECT count(*) FROM account.audit_actions WHERE ${filters.join(' AND ')}) AS filtered`,
+    `SELECT count(*) AS overall, count(*) FILTER (WHERE ${filters.slice(1).join(' AND ')}) AS filtered
+       FROM account.audit_actions WHERE ${scope}`,
     { bind: params, type: QueryTypes.SELECT },
   );
   const statistics = { overall: { total: Number(counts.overall) }, filter: { total: Number(counts.filtered) } };
@@ -54,7 +55,12 @@ export default handler('read_audit', async ({ query }, { principal: user }) => {
                    ORDER BY ${sortColumn} ${direction}, id ${direction} OFFSET ${p(offset)} LIMIT ${p(limit)}`;
 
   if (limit <= STREAM_THRESHOLD || statistics.filter.total - offset <= STREAM_THRESHOLD) {
-    const rows = await db.query<AuditRow>(pageSql, { bind: params, type: QueryTypes.SELECT });
+    // deferred join: the offset is walked over the (scope, time, id) index alone, rows are read for the page only
+    const deferredSql = `SELECT ${COLUMNS.split(', ').map((c) => `a.${c}`).join(', ')} FROM account.audit_actions a
+      JOIN (SELECT id, ${sortColumn} AS k FROM account.audit_actions WHERE ${filters.join(' AND ')}
+             ORDER BY ${sortColumn} ${direction}, id ${direction} OFFSET $${params.length - 1} LIMIT $${params.length}) page USING (id)
+      ORDER BY page.k ${direction}, a.id ${direction}`;
+    const rows = await db.query<AuditRow>(deferredSql, { bind: params, type: QueryTypes.SELECT });
     return { status: 200, body: { actions: rows.map(toActionWire), statistics } };
   }
   async function* json() {
