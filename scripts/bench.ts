@@ -182,7 +182,9 @@ async function main() {
     }
     const streamMs = performance.now() - t0;
     clearInterval(sampler);
+    const streamRowsPerS = ROWS / (streamMs / 1000);
     rows.push({
+      baseline: '5a (rows/s paged)', ratio: streamRowsPerS / (r5a.rps! * 100),
       scenario: `6 us: stream audit limit=${ROWS}`, rows_per_s: Math.round(ROWS / (streamMs / 1000)), ttfb_ms: Math.round(ttfb),
       total_ms: Math.round(streamMs), mb: +(bytes / 1e6).toFixed(1), rss_growth_mb: +((rssPeak - rssBefore) / 1024).toFixed(1),
       extra: `${Math.round(ROWS / (streamMs / 1000))} rows/s, TTFB ${Math.round(ttfb)} ms, ${(bytes / 1e6).toFixed(1)} MB in ${(streamMs / 1000).toFixed(1)} s, server RSS +${((rssPeak - rssBefore) / 1024).toFixed(1)} MB`,
@@ -196,9 +198,15 @@ async function main() {
     const rep = await fetch(`${base}/account/report?from=${fromDate}&to=${toDate}`, { headers: { ...auth, Accept: 'application/octet-stream, application/json' } });
     const xlsx = Buffer.from(await rep.arrayBuffer());
     const reportMs = performance.now() - t0;
+    t0 = performance.now();
+    const stats = await fetch(`${base}/account/statistics?from=${fromDate}&to=${toDate}`, { headers: auth });
+    await stats.arrayBuffer();
+    const statsMs = performance.now() - t0;
     rows.push({ scenario: `7 us: report ${fromDate}..${toDate}`, total_ms: Math.round(reportMs), bytes: xlsx.length, status: rep.status,
-      extra: `status ${rep.status}, ${Math.round(reportMs)} ms, ${(xlsx.length / 1024).toFixed(0)} KiB` });
+      baseline: '7s (same period as JSON statistics)', ratio: reportMs / statsMs, statistics_ms: Math.round(statsMs),
+      extra: `status ${rep.status}, ${Math.round(reportMs)} ms, ${(xlsx.length / 1024).toFixed(0)} KiB (statistics JSON: ${Math.round(statsMs)} ms)` });
     rows.push({ scenario: '8 start-up to first answer', new_ms: startNew, existing_ms: startExisting,
+      baseline: '8 new data dir (existing / new)', ratio: startExisting / startNew,
       extra: `new data dir ${startNew} ms, existing ${startExisting} ms` });
 
     await stop(server);
@@ -214,7 +222,7 @@ function print(meta: { seedMs: number }) {
   const lines = [
     `| scenario | req/s | p50 ms | p99 ms | errors | ratio | notes |`,
     `|---|---:|---:|---:|---:|---:|---|`,
-    ...rows.map((r) => `| ${r.scenario} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors === undefined ? '' : r.errors + (r.non2xx ?? 0)} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)} of row ${r.baseline}`} | ${r.extra ?? ''} |`),
+    ...rows.map((r) => `| ${r.scenario} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors === undefined ? '' : r.errors + (r.non2xx ?? 0)} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)} x row ${r.baseline}`} | ${r.extra ?? ''} |`),
   ];
   const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
   console.log(`\n${new Date().toISOString()} — ${machine} — duration ${DURATION} s, ${CONNECTIONS} connections, ${ROWS} audit rows (seeded in ${meta.seedMs} ms)\n`);
