@@ -7,7 +7,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,6 +14,7 @@ import autocannon from 'autocannon';
 import { Client } from 'pg';
 import { projectRoot } from '../lib/config';
 import { startEmbedded } from '../lib/embedded-pg';
+import { freePort } from '../lib/ports';
 
 const { values: argv } = parseArgs({
   options: {
@@ -38,16 +38,6 @@ interface Row {
 }
 const rows: Row[] = [];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function node(script: string, env: Record<string, string>, args: string[] = []): ChildProcess {
   return spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), path.join(projectRoot, script), ...args], {

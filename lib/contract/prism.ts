@@ -10,9 +10,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { parseJson, type HttpResponse } from './http';
+import { freePort } from '../ports';
 
 export interface PrismProxy {
   service: string;
@@ -34,16 +34,6 @@ export type PrismVerdict =
 
 const PRISM_ERRORS = 'https://stoplight.io/prism/errors#';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
 
 export async function startPrism(opts: { service: string; specFile: string; target: string; projectRoot: string; logDir: string }): Promise<PrismProxy> {
   const bin = path.join(opts.projectRoot, 'node_modules', '.bin', 'prism');

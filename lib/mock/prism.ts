@@ -4,11 +4,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { projectRoot } from '../config';
+import { freePort } from '../ports';
 
 export interface PrismOptions {
   dynamic?: boolean;
@@ -33,23 +33,12 @@ export interface PrismChild {
   stop(): Promise<void>;
 }
 
+export { freePort };
+
 export function prismBin(): string {
   return path.join(projectRoot, 'node_modules', '.bin', 'prism');
 }
 
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = net.createServer();
-      srv.once('error', reject);
-      srv.listen(0, host, () => {
-        const p = (srv.address() as net.AddressInfo).port;
-        srv.close(() => resolve(p));
-      });
-    });
-    if (port !== 5432) return port;
-  }
-}
 
 // eslint-disable-next-line no-control-regex
 const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
