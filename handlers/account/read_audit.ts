@@ -42,13 +42,23 @@ export default handler('read_audit', async ({ query }, { principal: user }) => {
   if (query.method_group) filters.push(`method_group = ${p(query.method_group)}`);
 
   const db = accountDb();
-  // both totals in one pass over the caller's actions
-  const [counts] = await db.query<{ overall: string; filtered: string }>(
-    `SELECT count(*) AS overall, count(*) FILTER (WHERE ${filters.slice(1).join(' AND ')}) AS filtered
-       FROM account.audit_actions WHERE ${scope}`,
-    { bind: params, type: QueryTypes.SELECT },
+  // the overall total is kept by triggers (account.audit_counts); the filtered one is counted, unless the filter is a
+  // period that covers every action of the caller, in which case it is the overall total
+  const scopeKey = user.roles.includes('ADMIN') ? `c:${user.companyKey}` : `u:${user.username}`;
+  const [head] = await db.query<{ overall: string | null; first: Date | null; last: Date | null }>(
+    `SELECT (SELECT n FROM account.audit_counts WHERE scope = $2) AS overall,
+            (SELECT min(time) FROM account.audit_actions WHERE ${scope}) AS first,
+            (SELECT max(time) FROM account.audit_actions WHERE ${scope}) AS last`,
+    { bind: [params[0], scopeKey], type: QueryTypes.SELECT }, // $1 is the scope's value
   );
-  const statistics = { overall: { total: Number(counts.overall) }, filter: { total: Number(counts.filtered) } };
+  const overall = Number(head.overall ?? 0);
+  const periodOnly = filters.length === 3;
+  const coversAll = periodOnly && (!head.first || (head.first >= from && head.last! <= to));
+  const filtered = coversAll ? overall : Number((await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM account.audit_actions WHERE ${filters.join(' AND ')}`,
+    { bind: params, type: QueryTypes.SELECT },
+  ))[0].n);
+  const statistics = { overall: { total: overall }, filter: { total: filtered } };
   const offset = query.offset ?? 0;
   const limit = query.limit ?? 100;
   const pageSql = `SELECT ${COLUMNS} FROM account.audit_actions WHERE ${filters.join(' AND ')}

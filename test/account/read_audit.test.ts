@@ -169,6 +169,32 @@ describe('read_audit', () => {
     expect(paged.body.statistics.filter.total).toBe(3);
   });
 
+  it('keeps overall totals in account.audit_counts, in step with inserts and deletes, per account and per company', async () => {
+    const admin = await createUser(h, { roles: 'USER,ADMIN' });
+    const colleague = await createUser(h, { companyKey: admin.companyKey });
+    await recordEvents([usageEvent(admin), usageEvent(colleague), usageEvent(colleague)]);
+    await settled(colleague, 3);
+    const counter = async (scope: string) => {
+      const [rows] = await h.sequelize.query('SELECT n::int AS n FROM account.audit_counts WHERE scope = :s', { replacements: { s: scope } });
+      return (rows as { n: number }[])[0]?.n;
+    };
+    await eventually(async () => {
+      expect(await counter(`u:${colleague.username}`)).toBe(await count(h, 'audit_actions', 'username = :u', { u: colleague.username }));
+      expect(await counter(`c:${admin.companyKey}`)).toBe(await count(h, 'audit_actions', 'company_key = :c', { c: admin.companyKey }));
+    });
+    await h.sequelize.query("DELETE FROM account.audit_actions WHERE username = :u AND service = 'UNIVERSAL'", { replacements: { u: colleague.username } });
+    expect(await counter(`u:${colleague.username}`)).toBe(1);
+
+    // a period covering every action answers filter = overall; one that leaves an action out counts
+    const wide = await audit(colleague, { from: '2000-01-01T00:00:00Z' });
+    expect(wide.body.statistics.filter.total).toBe(wide.body.statistics.overall.total);
+    await settled(colleague, 2); // its login and the call above
+    const [first] = await h.sequelize.query('SELECT min(time) AS t FROM account.audit_actions WHERE username = :u', { replacements: { u: colleague.username } });
+    const after = new Date(new Date((first as { t: Date }[])[0].t).getTime() + 1).toISOString();
+    const narrow = await audit(colleague, { from: after });
+    expect(narrow.body.statistics.filter.total).toBe(narrow.body.statistics.overall.total - 1);
+  });
+
   it('defaults to the current local day up to now; only to given counts from the start of that day', async () => {
     const tz = -11;
     const u = await createUser(h, { timezone: tz });
