@@ -15,6 +15,7 @@ import type { ErrorObject } from 'ajv';
 import { projectRoot, config } from './config';
 import { ApiError, type FieldError } from './errors';
 import { logger } from './logger';
+import { parseMultipart, requiredFilesByOperation, type ParsedForm } from './multipart';
 import type { BaseContext, ErrorInfo, RawBody, ServiceDefinition } from './service';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'] as const;
@@ -22,6 +23,8 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'tr
 export interface LoadedService {
   def: ServiceDefinition;
   api: OpenAPIBackend;
+  /** operationId -> required file properties of a multipart body */
+  requiredFiles: Map<string, string[]>;
 }
 
 export interface AppOptions {
@@ -36,6 +39,8 @@ interface Exchange {
   startedAt: Date;
   locals: Record<string, unknown>;
   principal?: unknown;
+  /** a parsed multipart body with its files, handed to the handler in place of the validated stand-in */
+  form?: ParsedForm['value'];
 }
 
 export const specPath = (name: string) => path.join(projectRoot, 'spec', `${name}.yaml`);
@@ -156,7 +161,7 @@ export async function createApp(opts: AppOptions): Promise<AppHandle> {
     for (const [scheme, strategy] of Object.entries(strategies)) passport.use(`${def.name}:${scheme}`, strategy);
 
     const api = new OpenAPIBackend({
-      definition: specPath(def.name),
+      definition: def.specFile ?? specPath(def.name),
       strict: true,
       validate: true,
       quick: false,
@@ -243,7 +248,7 @@ export async function createApp(opts: AppOptions): Promise<AppHandle> {
           : undefined;
         ex.principal = principal;
         const query = { ...(c.request.query as Record<string, unknown>) };
-        const body = c.request.requestBody;
+        const body = ex.form ?? c.request.requestBody;
         applyDefaults(c.operation, query, body);
         const ctx: BaseContext<unknown> = {
           principal,
@@ -256,7 +261,7 @@ export async function createApp(opts: AppOptions): Promise<AppHandle> {
         return fn({ path: c.request.params as never, query: query as never, headers: c.request.headers as never, body: body as never }, ctx);
       });
     }
-    loaded.push({ def, api });
+    loaded.push({ def, api, requiredFiles: requiredFilesByOperation(def.specFile ?? specPath(def.name)) });
   }
 
   const byPrefix = [...loaded].sort((a, b) => b.def.prefix.length - a.def.prefix.length);
@@ -330,9 +335,21 @@ export async function createApp(opts: AppOptions): Promise<AppHandle> {
           throw new ApiError('notAcceptable', `None of the acceptable media types is produced; this operation answers ${produces.join(', ')}`);
         }
         if (hasBody && declared.length) {
-          const buf = await readBody(req, config.bodyLimitBytes);
-          body = isJsonMedia(ct) ? buf.toString('utf8') : buf;
-          if (isJsonMedia(ct) && buf.length === 0) body = undefined;
+          if (ct === 'multipart/form-data') {
+            const form = await parseMultipart(req, config.bodyLimitBytes);
+            const missing = (svc.requiredFiles.get(op.operationId!) ?? []).filter((f) => !form.files.has(f));
+            if (missing.length) {
+              throw new ApiError('validation', missing.map((f) => `${f}: file is required`).join('; '), {
+                fields: missing.map((f) => ({ location: 'body' as const, field: f, message: 'file is required' })),
+              });
+            }
+            body = form.forValidation;
+            ex.form = form.value;
+          } else {
+            const buf = await readBody(req, config.bodyLimitBytes);
+            body = isJsonMedia(ct) ? buf.toString('utf8') : buf;
+            if (isJsonMedia(ct) && buf.length === 0) body = undefined;
+          }
         } else if (hasBody) {
           await readBody(req, config.bodyLimitBytes); // drain and ignore a body the operation does not take
         }

@@ -91,6 +91,8 @@ export interface CallRecord {
 export interface ServiceDefinition {
   /** file name of spec/<name>.yaml and folder handlers/<name>/ */
   name: string;
+  /** the spec, when not spec/<name>.yaml (tests) */
+  specFile?: string;
   /** path prefix that selects this service on the shared port (longest prefix wins) */
   prefix: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
