@@ -5,29 +5,16 @@
  */
 import crypto from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { QueryTypes } from 'sequelize';
+import { once, persistedSecret } from '../../lib/persisted-secret';
 import { accountDb, User } from '../../models/account';
 
 const ISSUER = 'conformant-account';
-let secretPromise: Promise<crypto.KeyObject> | undefined;
-
 /** The HS256 key as a KeyObject (jsonwebtoken would otherwise re-derive one from the string on every call). */
-export function jwtSecret(): Promise<crypto.KeyObject> {
-  secretPromise ??= (async () => {
-    if (process.env.ACCOUNT_JWT_SECRET) return crypto.createSecretKey(Buffer.from(process.env.ACCOUNT_JWT_SECRET, 'utf8'));
-    const db = accountDb();
-    await db.query(
-      "INSERT INTO account.settings (key, value) VALUES ('jwt_secret', :v) ON CONFLICT (key) DO NOTHING",
-      { replacements: { v: crypto.randomBytes(48).toString('base64url') } },
-    );
-    const rows = await db.query<{ value: string }>("SELECT value FROM account.settings WHERE key = 'jwt_secret'", { type: QueryTypes.SELECT });
-    return crypto.createSecretKey(Buffer.from(rows[0].value, 'utf8'));
-  })().catch((e) => {
-    secretPromise = undefined;
-    throw e;
-  });
-  return secretPromise;
-}
+export const jwtSecret = once(async () => crypto.createSecretKey(Buffer.from(
+  process.env.ACCOUNT_JWT_SECRET ||
+    (await persistedSecret(accountDb(), 'account.settings', 'jwt_secret', () => crypto.randomBytes(48).toString('base64url'))),
+  'utf8',
+)));
 
 interface Claims { sub: string; ck: string; roles: string[]; ep: number }
 

@@ -4,12 +4,11 @@
  * another row does not open.
  */
 import crypto from 'node:crypto';
-import { QueryTypes } from 'sequelize';
+import { once, persistedSecret } from '../../lib/persisted-secret';
 import { b2bDb } from '../../models/b2b';
 import { b2bConfig } from './_config';
 
 const FORMAT = 'v1';
-let storedKey: Promise<Buffer> | undefined;
 
 function parseKey(raw: string): Buffer {
   if (/^[0-9a-fA-F]{64}$/.test(raw)) return Buffer.from(raw, 'hex');
@@ -17,22 +16,12 @@ function parseKey(raw: string): Buffer {
   throw new Error('B2B_SECRET_KEY must be 32 bytes written as 64 hex digits or as base64');
 }
 
+const storedKey = once(async () =>
+  parseKey(await persistedSecret(b2bDb(), 'b2b.settings', 'pass_hash_key', () => crypto.randomBytes(32).toString('base64'))));
+
 export function encryptionKey(): Promise<Buffer> {
   const configured = b2bConfig.secretKey;
-  if (configured) return Promise.resolve(parseKey(configured));
-  storedKey ??= (async () => {
-    const db = b2bDb();
-    await db.query(
-      "INSERT INTO b2b.settings (key, value) VALUES ('pass_hash_key', :v) ON CONFLICT (key) DO NOTHING",
-      { replacements: { v: crypto.randomBytes(32).toString('base64') } },
-    );
-    const rows = await db.query<{ value: string }>("SELECT value FROM b2b.settings WHERE key = 'pass_hash_key'", { type: QueryTypes.SELECT });
-    return parseKey(rows[0].value);
-  })().catch((e) => {
-    storedKey = undefined;
-    throw e;
-  });
-  return storedKey;
+  return configured ? Promise.resolve(parseKey(configured)) : storedKey();
 }
 
 const aad = (uid: string) => Buffer.from(`b2b.users.pass_hash:${uid}`, 'utf8');
