@@ -15,6 +15,7 @@ import type { ErrorObject } from 'ajv';
 import { projectRoot, config } from './config';
 import { ApiError, type FieldError } from './errors';
 import { logger } from './logger';
+import { isJsonMedia, mediaMatches } from './media';
 import { parseMultipart, requiredFilesByOperation, type ParsedForm } from './multipart';
 import type { BaseContext, ErrorInfo, RawBody, ServiceDefinition } from './service';
 
@@ -100,17 +101,6 @@ function describe(fields: FieldError[]): string {
 
 function mediaType(header: string | undefined): string {
   return (header ?? '').split(';')[0].trim().toLowerCase();
-}
-
-function mediaMatches(declared: string, actual: string): boolean {
-  if (declared === actual || declared === '*/*') return true;
-  const [dt, ds] = declared.split('/');
-  const [at, as] = actual.split('/');
-  return (ds === '*' && dt === at) || (ds === at && false) || (dt === at && ds === as);
-}
-
-function isJsonMedia(m: string): boolean {
-  return m === 'application/json' || m.endsWith('+json');
 }
 
 /** Apply top-level schema defaults of query parameters and body properties the client left out. */

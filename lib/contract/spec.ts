@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { registerDocument } from './schema';
+import { isJsonMedia } from '../media';
+export { isJsonMedia, mediaMatches } from '../media';
 
 export const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 export type Method = (typeof METHODS)[number];
@@ -200,16 +202,3 @@ export function jsonBody(op: Operation): { mediaType: string; media: MediaType }
   return undefined;
 }
 
-export function isJsonMedia(m: string): boolean {
-  const t = m.split(';')[0].trim().toLowerCase();
-  return t === 'application/json' || /^application\/[\w.+-]+\+json$/.test(t);
-}
-
-export function mediaMatches(declared: string, actual: string): boolean {
-  const d = declared.split(';')[0].trim().toLowerCase();
-  const a = actual.split(';')[0].trim().toLowerCase();
-  if (d === '*/*' || d === a) return true;
-  const [dt, ds] = d.split('/');
-  const [at] = a.split('/');
-  return ds === '*' && dt === at;
-}

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import { Sequelize } from 'sequelize';
 import supertest from 'supertest';
 import { createApp, loadServiceDefinitions, type LoadedService } from '../../lib/app';
+import { mediaMatches } from '../../lib/media';
 
 export interface CallOptions {
   token?: string;
@@ -25,12 +26,6 @@ export interface CallResult {
 }
 
 export const unique = (prefix = 'u') => `${prefix}_${crypto.randomBytes(5).toString('hex')}`;
-
-function mediaMatches(declared: string, actual: string) {
-  const [dt, ds] = declared.split('/');
-  const [at, as] = actual.split('/');
-  return declared === '*/*' || (dt === at && (ds === '*' || ds === as));
-}
 
 export function conformance(loaded: LoadedService[], method: string, url: string, res: CallResult): string[] {
   const pathname = new URL(url, 'http://x').pathname;
