@@ -15,7 +15,7 @@ import type { ErrorObject } from 'ajv';
 import { projectRoot, config } from './config';
 import { ApiError, type FieldError } from './errors';
 import { logger } from './logger';
-import { isJsonMedia, mediaMatches } from './media';
+import { isJsonMedia, mediaMatches } from './spec/media';
 import { parseMultipart, requiredFilesByOperation, type ParsedForm } from './multipart';
 import type { BaseContext, ErrorInfo, RawBody, ServiceDefinition } from './service';
 

@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { registerDocument } from './schema';
-import { isJsonMedia } from '../media';
-export { isJsonMedia, mediaMatches } from '../media';
+import { isJsonMedia } from '../spec/media';
+export { isJsonMedia, mediaMatches } from '../spec/media';
 
 export const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 export type Method = (typeof METHODS)[number];

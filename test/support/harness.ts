@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import { Sequelize } from 'sequelize';
 import supertest from 'supertest';
 import { createApp, loadServiceDefinitions, type LoadedService } from '../../lib/app';
-import { mediaMatches } from '../../lib/media';
+import { mediaMatches } from '../../lib/spec/media';
 
 export interface CallOptions {
   token?: string;
