@@ -1,0 +1,154 @@
+/**
+ * The unit of work: one transaction per request, with the tenant set for it, and hooks that run after it commits.
+ *
+ * Every Sequelize query made inside `withUnitOfWork` joins its transaction without being handed it: Sequelize 6's CLS
+ * support (`Sequelize.useCLS`) is pointed at a small namespace over node's AsyncLocalStorage, installed when this
+ * module is first imported. Sequelize reads the ambient transaction with `get('transaction')` before each model call
+ * and query, opens a scope with `run(fn)` for each managed `sequelize.transaction(cb)` and `set('transaction', t)`s
+ * there, and clears it after commit or rollback; `bind` is only checked for.
+ *
+ * A managed `sequelize.transaction(cb)` called inside a unit of work is NOT a savepoint of it: Sequelize 6 opens a
+ * second transaction on another connection (neither tenant role nor tenant setting, its own commit). Code that may
+ * run inside a unit of work and needs its own all-or-none block calls `savepoint(sequelize, cb)` instead. The
+ * namespace logs an error when such an escaping transaction starts, so the mistake shows in the logs.
+ *
+ * Tenant: with `scope.tenant` a string, the transaction runs as the non-superuser TENANT_ROLE with `app.tenant` set,
+ * so the row-level security policies (lib/db/rls.ts) confine it to that tenant. With `tenant: null` no role is
+ * switched: the work runs as the connecting role, unscoped. That is for operations whose caller has no tenant yet,
+ * such as a login that looks a user up across tenants, or an authentication that finds the caller's tenant.
+ * The role switch guards against the application's own mistakes (a query without its tenant filter), not against SQL
+ * an attacker could inject: `RESET ROLE` would return to the session role.
+ *
+ * Sequelize's CLS is process-wide: a unit of work opened on one Sequelize instance is ambient for every instance.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { QueryTypes, Sequelize, type Transaction } from 'sequelize';
+import { logger } from '../logger';
+import { TENANT_ROLE } from './rls';
+
+export interface UnitOfWork {
+  transaction: Transaction;
+  tenant: string | null;
+  /** Runs `fn` once the transaction has committed (never after a rollback); its failures are logged, not thrown. */
+  afterCommit(fn: () => void | Promise<void>): void;
+}
+
+interface Store {
+  uow?: UnitOfWork;
+  /** what Sequelize set: the innermost managed transaction of this scope, null once it finished */
+  transaction?: Transaction | null;
+}
+
+const storage = new AsyncLocalStorage<Store>();
+
+/** The namespace Sequelize 6 expects from cls-hooked, over AsyncLocalStorage. */
+const namespace = {
+  get(key: string): unknown {
+    const store = storage.getStore();
+    if (!store || key !== 'transaction') return undefined;
+    // A scope outlived by its transaction (a timer started inside it) falls back to the enclosing live one.
+    let t = store.transaction ?? store.uow?.transaction;
+    while (t && (t as TransactionInternals).finished) t = (t as TransactionInternals).parent;
+    return t ?? undefined;
+  },
+  set(key: string, value: unknown): unknown {
+    const store = storage.getStore();
+    if (!store || key !== 'transaction') return value;
+    const t = value as TransactionInternals | null;
+    if (t && store.uow && !t.parent && t !== (store.uow.transaction as TransactionInternals)) {
+      logger.error({ stack: new Error('escaping transaction').stack },
+        'a transaction was opened inside a unit of work on its own connection (outside its tenant scope): use savepoint()');
+    }
+    store.transaction = t;
+    return value;
+  },
+  /** A child scope inheriting the current one, as cls-hooked's run: fn is called synchronously with the new context. */
+  run(fn: (context: Store) => unknown): Store {
+    const context: Store = { ...storage.getStore() };
+    storage.run(context, () => fn(context));
+    return context;
+  },
+  bind<F extends (...args: unknown[]) => unknown>(fn: F, context?: Store): F {
+    const bound = context ?? storage.getStore();
+    return ((...args: unknown[]) => (bound ? storage.run(bound, () => fn(...args)) : fn(...args))) as F;
+  },
+};
+
+interface TransactionInternals extends Transaction {
+  finished?: string;
+  parent?: Transaction;
+}
+
+/** Points Sequelize's CLS at the unit-of-work namespace. Idempotent; refuses to replace another namespace. */
+export function enableUnitOfWork(): void {
+  const current = (Sequelize as unknown as { _cls?: unknown })._cls;
+  if (current === namespace) return;
+  if (current) throw new Error('Sequelize already uses another CLS namespace');
+  Sequelize.useCLS(namespace);
+}
+enableUnitOfWork();
+
+/** The unit of work the caller runs in, if any. */
+export function currentUnitOfWork(): UnitOfWork | undefined {
+  return storage.getStore()?.uow;
+}
+
+/**
+ * Runs fn with no ambient unit of work or transaction: for timers, batches and loops that must not join (and must
+ * not be rolled back with) the request that happened to start them. Async work fn starts inherits this.
+ */
+export function outsideUnitOfWork<T>(fn: () => T): T {
+  return storage.exit(fn);
+}
+
+export async function withUnitOfWork<T>(
+  sequelize: Sequelize,
+  scope: { tenant: string | null },
+  fn: (uow: UnitOfWork) => Promise<T>,
+): Promise<T> {
+  if (currentUnitOfWork()) throw new Error('withUnitOfWork cannot be nested: use savepoint() inside a unit of work');
+  const hooks: Array<() => void | Promise<void>> = [];
+  const transaction = await outsideUnitOfWork(() => sequelize.transaction());
+  const uow: UnitOfWork = {
+    transaction,
+    tenant: scope.tenant,
+    afterCommit(hook) {
+      if ((transaction as TransactionInternals).finished) throw new Error('the unit of work has already finished');
+      hooks.push(hook);
+    },
+  };
+  let result: T;
+  try {
+    if (scope.tenant !== null) {
+      // One round trip: the role that RLS applies to, and the tenant its policies compare with. Both end with the transaction.
+      await sequelize.query(`SELECT set_config('role', '${TENANT_ROLE}', true), set_config('app.tenant', $1, true)`,
+        { bind: [scope.tenant], transaction, type: QueryTypes.SELECT });
+    }
+    result = await storage.run({ uow, transaction }, () => fn(uow));
+  } catch (err) {
+    if (!(transaction as TransactionInternals).finished) {
+      await transaction.rollback().catch((rollbackErr) => logger.error({ err: rollbackErr }, 'unit of work: rollback failed'));
+    }
+    throw err;
+  }
+  await transaction.commit();
+  await outsideUnitOfWork(async () => {
+    for (const hook of hooks) {
+      try {
+        await hook();
+      } catch (err) {
+        logger.error({ err }, 'unit of work: an after-commit hook failed');
+      }
+    }
+  });
+  return result;
+}
+
+/**
+ * An all-or-none block: a savepoint of the ambient unit of work (same connection, tenant and commit), or a transaction
+ * of its own outside one. Use it instead of `sequelize.transaction(cb)` in code that may run inside a unit of work.
+ */
+export function savepoint<T>(sequelize: Sequelize, fn: (t: Transaction) => Promise<T>): Promise<T> {
+  const ambient = namespace.get('transaction') as Transaction | undefined;
+  return sequelize.transaction({ transaction: ambient }, fn);
+}
