@@ -1,0 +1,155 @@
+/**
+ * Background loops that stay correct when several server processes share one database.
+ *
+ * A job runs every `everyMs` after its previous run ended (so it never overlaps itself), outside any unit of work.
+ * 'every-process' jobs run in each process. 'leader' jobs run in one process at a time: the one holding the job's
+ * lease, a row of kernel.job_leases taken or renewed with one atomic upsert that succeeds only when the lease has
+ * expired or is already ours. The lease outlives the period and is renewed at every tick and, during a long run, by a
+ * heartbeat; a run whose lease is lost (the database was unreachable longer than the lease) sees its signal aborted.
+ * A failing run is logged and retried at the next tick. stop() aborts the signal, waits for the run in progress and
+ * releases the leases, so another process takes over at its next tick instead of after the lease expires.
+ */
+import crypto from 'node:crypto';
+import os from 'node:os';
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import { outsideUnitOfWork } from '../db/unit-of-work';
+
+export interface JobSpec {
+  name: string;
+  everyMs: number;
+  mode: 'leader' | 'every-process';
+  /** Receives a signal aborted at stop() or when the lease is lost: a long run should check it and return early. */
+  run(signal: AbortSignal): Promise<void>;
+  /** 'leader': how long a lease lasts without renewal (default max(2 x everyMs, everyMs + 5 s)); a crashed leader is replaced after it. */
+  leaseMs?: number;
+}
+
+export interface JobsHandle {
+  stop(): Promise<void>;
+}
+
+/** The subset of a pino logger the loops use. */
+export interface JobsLog {
+  error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
+
+const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
+  if (signal.aborted) return resolve();
+  const timer = setTimeout(done, ms);
+  function done() {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', done);
+    resolve();
+  }
+  signal.addEventListener('abort', done);
+});
+
+export function startJobs(sequelize: Sequelize, jobs: JobSpec[], log: JobsLog): JobsHandle {
+  const names = new Set<string>();
+  for (const job of jobs) {
+    if (names.has(job.name)) throw new Error(`job ${job.name} is declared twice`);
+    names.add(job.name);
+    if (!(job.everyMs > 0)) throw new Error(`job ${job.name}: everyMs must be positive`);
+    if (job.leaseMs !== undefined && !(job.leaseMs > job.everyMs)) throw new Error(`job ${job.name}: leaseMs must exceed everyMs`);
+  }
+  const holder = `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
+  const stopping = new AbortController();
+
+  /** Takes or renews the lease; true when this handle holds it now. */
+  async function lease(job: JobSpec, leaseMs: number): Promise<boolean> {
+    const rows = await sequelize.query(
+      `INSERT INTO kernel.job_leases AS l (name, holder, expires_at) VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+       ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+         WHERE l.expires_at < now() OR l.holder = EXCLUDED.holder
+       RETURNING l.holder`,
+      { bind: [job.name, holder, leaseMs], type: QueryTypes.SELECT, transaction: null },
+    );
+    return rows.length === 1;
+  }
+
+  async function release(job: JobSpec): Promise<void> {
+    await sequelize.query('DELETE FROM kernel.job_leases WHERE name = $1 AND holder = $2',
+      { bind: [job.name, holder], transaction: null });
+  }
+
+  /** One run with its own signal, aborted at stop() or, for a leader, when a heartbeat finds the lease lost. */
+  async function runOnce(job: JobSpec, leaseMs: number): Promise<void> {
+    const controller = new AbortController();
+    const onStop = () => controller.abort(stopping.signal.reason);
+    stopping.signal.addEventListener('abort', onStop);
+    let heartbeat: NodeJS.Timeout | undefined;
+    if (job.mode === 'leader') {
+      heartbeat = setInterval(() => {
+        lease(job, leaseMs).then((held) => {
+          if (!held && !controller.signal.aborted) {
+            log.warn({ job: job.name, holder }, 'job lease lost during a run: aborting it');
+            controller.abort(new Error(`lease of job ${job.name} lost`));
+          }
+        }, (err) => log.warn({ err, job: job.name }, 'job lease renewal failed'));
+      }, Math.max(1, Math.min(job.everyMs, Math.floor(leaseMs / 3))));
+    }
+    try {
+      await job.run(controller.signal);
+    } catch (err) {
+      log.error({ err, job: job.name }, 'job run failed; retried at the next tick');
+    } finally {
+      if (heartbeat) clearInterval(heartbeat);
+      stopping.signal.removeEventListener('abort', onStop);
+    }
+  }
+
+  async function loop(job: JobSpec): Promise<void> {
+    const leaseMs = job.leaseMs ?? Math.max(2 * job.everyMs, job.everyMs + 5_000);
+    let leading = false;
+    while (!stopping.signal.aborted) {
+      let mine = true;
+      if (job.mode === 'leader') {
+        try {
+          mine = await lease(job, leaseMs);
+        } catch (err) {
+          mine = false;
+          log.warn({ err, job: job.name }, 'job lease could not be taken or renewed');
+        }
+        if (mine !== leading) log.info({ job: job.name, holder }, mine ? 'job lease taken' : 'job lease lost');
+        leading = mine;
+      }
+      if (mine && !stopping.signal.aborted) await runOnce(job, leaseMs);
+      await sleep(job.everyMs, stopping.signal);
+    }
+    if (leading) await release(job).catch((err) => log.warn({ err, job: job.name }, 'job lease release failed'));
+  }
+
+  // Loops never join a unit of work, whatever context starts them.
+  const loops = outsideUnitOfWork(() => jobs.map((job) => loop(job).catch((err) => log.error({ err, job: job.name }, 'job loop crashed'))));
+  let stopped: Promise<void> | undefined;
+  return {
+    stop() {
+      return (stopped ??= (async () => {
+        stopping.abort(new Error('jobs stopping'));
+        await Promise.all(loops);
+      })());
+    },
+  };
+}
+
+/**
+ * Claims up to a batch of a work queue's rows for this process: `claimSql` is a `SELECT ... FOR UPDATE SKIP LOCKED
+ * LIMIT n`, run in a transaction of its own (outside any unit of work); `handle` gets the rows and the transaction
+ * and should finish them in it (delete them, mark them done). Other processes skip the claimed rows instead of waiting,
+ * and a failure in `handle` rolls back and leaves the rows for the next claim. Returns how many rows were claimed.
+ */
+export async function claimBatch<R extends object>(
+  sequelize: Sequelize,
+  claimSql: string,
+  handle: (rows: R[], transaction: Transaction) => Promise<void>,
+  opts: { bind?: unknown[] } = {},
+): Promise<number> {
+  if (!/\bfor\s+update\s+skip\s+locked\b/i.test(claimSql)) throw new Error('claimBatch: the claim must be SELECT ... FOR UPDATE SKIP LOCKED');
+  return outsideUnitOfWork(() => sequelize.transaction(async (transaction) => {
+    const rows = await sequelize.query<R>(claimSql, { bind: opts.bind, type: QueryTypes.SELECT, transaction });
+    if (rows.length) await handle(rows, transaction);
+    return rows.length;
+  }));
+}
