@@ -1,15 +1,17 @@
 /**
- * The router's own answers for operations Prism cannot mock (binary or text bodies, multipart or binary uploads),
- * made the way Prism makes its answers: credentials checked for presence (401 with the documented example), path,
- * query and header parameters validated (the documented 400/422), `Prefer: code=` and `example=` honoured, Accept
- * negotiated over the declared media types, and the success body taken from the operation's fixtures.
+ * The router's own answers for operations Prism cannot mock (binary or text bodies, multipart or binary uploads).
+ * First, as on the server, the request's Content-Type (415) and Accept (406, by the server's rule: ./negotiation.ts);
+ * then as Prism does: credentials checked for presence (401 with the documented example), path, query and header
+ * parameters validated (the documented 400/422), `Prefer: code=` and `example=` honoured, and the success body taken
+ * from the operation's fixtures in the best acceptable media type.
  */
 import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { explain } from '../spec-schemas';
 import { fit, operationFixtures, type Fixture, type OperationFixtures } from './fixtures';
+import { acceptable, parsePrefer, ranked } from './negotiation';
 import { sample } from './sample';
-import { isJsonMedia, ServiceSpec, type Json, type MediaInfo, type OperationInfo, type ResponseInfo } from './spec';
+import { isJsonMedia, ServiceSpec, type Json, type MediaInfo, type OperationInfo, type ResponseInfo } from '../spec';
 
 const BODY_LIMIT = 10 * 1024 * 1024;
 
@@ -38,43 +40,6 @@ export function missingFixtures(l: LocalOperation): string[] {
 }
 
 /* ---------- request reading ---------- */
-
-function parsePrefer(header: string | string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of String(header ?? '').split(',')) {
-    const m = /^\s*([\w-]+)\s*=\s*"?([^"]*)"?\s*$/.exec(part);
-    if (m) out[m[1].toLowerCase()] = m[2];
-  }
-  return out;
-}
-
-interface AcceptRange { type: string; sub: string; q: number }
-
-function parseAccept(header: string | undefined): AcceptRange[] | undefined {
-  if (!header || !header.trim()) return undefined;
-  return header.split(',').map((part) => {
-    const [range, ...params] = part.trim().split(';');
-    const [type, sub = '*'] = range.trim().toLowerCase().split('/');
-    const qp = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    const q = qp ? Number(qp.slice(2)) : 1;
-    return { type, sub, q: Number.isFinite(q) ? q : 0 };
-  });
-}
-
-/** q of the most specific Accept range matching a media type (0 when none does). */
-function quality(accept: AcceptRange[], mediaType: string): number {
-  const [type, sub] = mediaType.split(';')[0].trim().toLowerCase().split('/');
-  let best = -1;
-  let q = 0;
-  for (const r of accept) {
-    const specificity = r.type === type && r.sub === sub ? 3 : r.type === type && r.sub === '*' ? 2 : r.type === '*' ? 1 : 0;
-    if (specificity > best && specificity > 0) {
-      best = specificity;
-      q = r.q;
-    }
-  }
-  return q;
-}
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -124,6 +89,82 @@ function contentType(mediaType: string): string {
   return mediaType.startsWith('text/') && !mediaType.includes('charset') ? `${mediaType}; charset=utf-8` : mediaType;
 }
 
+/** The documented response of a status: the exact code, then its range (`4XX`); `default` is not a status of its own. */
+function documentedResponse(op: OperationInfo, status: number | string): ResponseInfo | undefined {
+  const r = ServiceSpec.responseFor(op, status);
+  return r?.status === 'default' ? undefined : r;
+}
+
+interface Exchange {
+  spec: ServiceSpec;
+  op: OperationInfo;
+  req: IncomingMessage;
+  res: ServerResponse;
+  prefer: Record<string, string>;
+}
+
+/**
+ * Answer a documented status: its body from the fixtures given (success) or the documented example (JSON, or any
+ * example of an error response), in the best media type Accept takes among those that have a body, else the first
+ * that has one; the documented headers' examples, and Content-Disposition naming the fixture where declared.
+ */
+async function sendDocumented({ spec, op, req, res, prefer }: Exchange, status: number, response: ResponseInfo | undefined, fixtures?: Fixture[]): Promise<void> {
+  if (!response) return problem(res, status, `${status}`, `${op.operationId}: status ${status} (not documented)`);
+  const candidates: Candidate[] = [];
+  for (const media of response.content) {
+    const fits = (fixtures ?? []).map((f) => ({ f, score: fit(f, media.mediaType) })).filter((x) => x.score > 0).sort((a, b) => b.score - a.score);
+    if (fits.length) {
+      const f = fits[0].f;
+      candidates.push({ media, fixture: f, body: () => fs.promises.readFile(f.file) });
+    } else if (isJsonMedia(media.mediaType)) {
+      const named = prefer.example ? media.examples.find((e) => e.name === prefer.example) : undefined;
+      const value = (named ?? media.examples[0])?.value ?? (media.schema ? sample(spec, media.schema) : null);
+      candidates.push({ media, body: async () => Buffer.from(JSON.stringify(value)) });
+    } else if (!/^2/.test(String(status)) && media.examples.length) {
+      const value = media.examples[0].value;
+      candidates.push({ media, body: async () => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)) });
+    }
+  }
+  const headers: Record<string, string | number> = {};
+  for (const h of response.headers) {
+    const name = h.name.toLowerCase();
+    if (name === 'content-type' || name === 'content-length' || name === 'content-disposition') continue;
+    if (h.example !== undefined) headers[h.name] = String(h.example);
+  }
+  if (!response.content.length) {
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
+  // the operation-wide 406 check has passed: the best acceptable type that has a body; when Accept takes none of
+  // this response's types (it named another status's), the first declared type that has one
+  const preferred = ranked(response, req.headers.accept);
+  const chosen = preferred.length
+    ? preferred.map((t) => candidates.find((c) => c.media.mediaType === t)).find((c) => c !== undefined)
+    : candidates[0];
+  if (!chosen) {
+    const wanted = preferred.length ? preferred : response.content.map((m) => m.mediaType);
+    return problem(res, 501, 'Not Implemented', `mock: no fixture for ${spec.name}.${op.operationId} ${status} `
+      + `(${wanted.join(', ')}); add fixtures/mock/${spec.name}/${op.operationId}.<ext>`);
+  }
+  const bytes = await chosen.body();
+  const disposition = response.headers.find((h) => h.name.toLowerCase() === 'content-disposition');
+  if (disposition) headers[disposition.name] = `attachment; filename="${chosen.fixture?.name ?? `${op.operationId}`}"`;
+  headers['Content-Type'] = contentType(chosen.media.mediaType);
+  headers['Content-Length'] = bytes.length;
+  res.writeHead(status, headers);
+  res.end(req.method === 'HEAD' ? undefined : bytes);
+}
+
+/** 406 for a request whose Accept names nothing the operation produces: the documented 406, or a problem. */
+export function answerNotAcceptable(spec: ServiceSpec, op: OperationInfo, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const response = documentedResponse(op, 406);
+  if (response) return sendDocumented({ spec, op, req, res, prefer: parsePrefer(req.headers.prefer) }, 406, response);
+  const produced = ServiceSpec.produces(op).any;
+  problem(res, 406, 'Not Acceptable', `${op.operationId} answers ${produced.join(', ')}`);
+  return Promise.resolve();
+}
+
 export interface LocalRequest {
   req: IncomingMessage;
   res: ServerResponse;
@@ -133,62 +174,11 @@ export interface LocalRequest {
 
 export async function answerLocally(l: LocalOperation, { req, res, params, query }: LocalRequest): Promise<void> {
   const { spec, op } = l;
-  const prefer = parsePrefer(req.headers.prefer);
-  const accept = parseAccept(req.headers.accept);
+  const exchange: Exchange = { spec, op, req, res, prefer: parsePrefer(req.headers.prefer) };
+  const { prefer } = exchange;
   const body = await readBody(req);
-  const responseFor = (status: number | string): ResponseInfo | undefined =>
-    op.responses.find((r) => r.status === String(status)) ?? op.responses.find((r) => r.status === `${String(status)[0]}XX`);
-
-  const send = async (status: number, response: ResponseInfo | undefined, fixtures?: Fixture[]): Promise<void> => {
-    if (!response) return problem(res, status, `${status}`, `${op.operationId}: status ${status} (not documented)`);
-    const candidates: Candidate[] = [];
-    for (const media of response.content) {
-      const fits = (fixtures ?? []).map((f) => ({ f, score: fit(f, media.mediaType) })).filter((x) => x.score > 0).sort((a, b) => b.score - a.score);
-      if (fits.length) {
-        const f = fits[0].f;
-        candidates.push({ media, fixture: f, body: () => fs.promises.readFile(f.file) });
-      } else if (isJsonMedia(media.mediaType)) {
-        const named = prefer.example ? media.examples.find((e) => e.name === prefer.example) : undefined;
-        const value = (named ?? media.examples[0])?.value ?? (media.schema ? sample(spec, media.schema) : null);
-        candidates.push({ media, body: async () => Buffer.from(JSON.stringify(value)) });
-      } else if (!/^2/.test(String(status)) && media.examples.length) {
-        const value = media.examples[0].value;
-        candidates.push({ media, body: async () => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)) });
-      }
-    }
-    const headers: Record<string, string | number> = {};
-    for (const h of response.headers) {
-      const name = h.name.toLowerCase();
-      if (name === 'content-type' || name === 'content-length') continue;
-      if (name === 'content-disposition') continue;
-      if (h.example !== undefined) headers[h.name] = String(h.example);
-    }
-    if (!response.content.length) {
-      res.writeHead(status, headers);
-      res.end();
-      return;
-    }
-    let chosen = candidates[0];
-    if (accept && /^2/.test(String(status))) {
-      const ranked = candidates.map((c, i) => ({ c, i, q: quality(accept, c.media.mediaType) })).filter((x) => x.q > 0).sort((a, b) => b.q - a.q || a.i - b.i);
-      if (!ranked.length) {
-        if (candidates.length && responseFor(406)) return send(406, responseFor(406));
-        if (candidates.length) return problem(res, 406, 'Not Acceptable', `${op.operationId} answers ${candidates.map((c) => c.media.mediaType).join(', ')}`);
-      }
-      chosen = ranked[0]?.c ?? chosen;
-    }
-    if (!chosen) {
-      return problem(res, 501, 'Not Implemented', `mock: no fixture for ${spec.name}.${op.operationId} ${status} `
-        + `(${response.content.map((m) => m.mediaType).join(', ')}); add fixtures/mock/${spec.name}/${op.operationId}.<ext>`);
-    }
-    const bytes = await chosen.body();
-    const disposition = response.headers.find((h) => h.name.toLowerCase() === 'content-disposition');
-    if (disposition) headers[disposition.name] = `attachment; filename="${chosen.fixture?.name ?? `${op.operationId}`}"`;
-    headers['Content-Type'] = contentType(chosen.media.mediaType);
-    headers['Content-Length'] = bytes.length;
-    res.writeHead(status, headers);
-    res.end(req.method === 'HEAD' ? undefined : bytes);
-  };
+  const responseFor = (status: number | string) => documentedResponse(op, status);
+  const send = (status: number, response: ResponseInfo | undefined, fixtures?: Fixture[]) => sendDocumented(exchange, status, response, fixtures);
 
   const badRequest = (detail: string) => {
     const status = [400, 422].find((s) => responseFor(s)) ?? 400;
@@ -196,11 +186,22 @@ export async function answerLocally(l: LocalOperation, { req, res, params, query
     return r ? send(status, r) : problem(res, 400, 'Bad Request', detail);
   };
 
-  // 1. credentials present (their value is not checked, as Prism does not)
+  // 1. as on the server, before anything else: the body's media type (415), then Accept (406)
+  let bodyMedia: MediaInfo | undefined;
+  if (op.requestBody && body.length) {
+    const ct = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    bodyMedia = op.requestBody.content.find((m) => m.mediaType.toLowerCase() === ct)
+      ?? op.requestBody.content.find((m) => fit({ file: '', name: '', naturalType: ct }, m.mediaType) > 0);
+    if (!bodyMedia) {
+      return responseFor(415) ? send(415, responseFor(415)) : problem(res, 415, 'Unsupported Media Type', `use ${op.requestBody.content.map((m) => m.mediaType).join(', ')}`);
+    }
+  }
+  if (!acceptable(op, req.headers.accept)) return answerNotAcceptable(spec, op, req, res);
+  // 2. credentials present (their value is not checked, as Prism does not)
   if (!credentialsPresent(spec, op, req, query)) {
     return responseFor(401) ? send(401, responseFor(401)) : problem(res, 401, 'Unauthorized', 'credentials required');
   }
-  // 2. parameters
+  // 3. parameters
   for (const p of op.parameters) {
     const raw = p.in === 'path' ? params[p.name] : p.in === 'query' ? (query.getAll(p.name).length > 1 ? query.getAll(p.name) : query.get(p.name) ?? undefined)
       : p.in === 'header' ? (req.headers[p.name.toLowerCase()] as string | undefined) : undefined;
@@ -214,27 +215,19 @@ export async function answerLocally(l: LocalOperation, { req, res, params, query
       if (!validate(holder)) return badRequest(`${p.in} parameter ${p.name}: ${explain(validate.errors)}`);
     }
   }
-  // 3. request body: media type, and JSON bodies against their schema
+  // 4. request body: required, and JSON bodies against their schema
   if (op.requestBody) {
-    const ct = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (!body.length) {
       if (op.requestBody.required) return badRequest('request body is required');
-    } else {
-      const media = op.requestBody.content.find((m) => m.mediaType.toLowerCase() === ct)
-        ?? op.requestBody.content.find((m) => fit({ file: '', name: '', naturalType: ct }, m.mediaType) > 0);
-      if (!media) {
-        return responseFor(415) ? send(415, responseFor(415)) : problem(res, 415, 'Unsupported Media Type', `use ${op.requestBody.content.map((m) => m.mediaType).join(', ')}`);
+    } else if (bodyMedia && isJsonMedia(bodyMedia.mediaType) && bodyMedia.schemaPointer) {
+      let value: unknown;
+      try {
+        value = JSON.parse(body.toString('utf8'));
+      } catch {
+        return badRequest('malformed JSON');
       }
-      if (isJsonMedia(media.mediaType) && media.schemaPointer) {
-        let value: unknown;
-        try {
-          value = JSON.parse(body.toString('utf8'));
-        } catch {
-          return badRequest('malformed JSON');
-        }
-        const validate = spec.validator(media.schemaPointer);
-        if (!validate(value)) return badRequest(explain(validate.errors));
-      }
+      const validate = spec.validator(bodyMedia.schemaPointer);
+      if (!validate(value)) return badRequest(explain(validate.errors));
     }
   }
   // the fixtures for these parameters: all of them, or the one named by the last path parameter (undefined: none)
@@ -244,12 +237,12 @@ export async function answerLocally(l: LocalOperation, { req, res, params, query
     const f = last ? l.fixtures.byName.get(params[last.name]) : undefined;
     return f ? [f] : undefined;
   };
-  // 4. Prefer: code= picks any documented status
+  // 5. Prefer: code= picks any documented status
   if (prefer.code && responseFor(prefer.code)) {
     const fixtures = /^2/.test(prefer.code) ? named() ?? [...(l.fixtures.byName?.values() ?? [])].slice(0, 1) : undefined;
     return send(Number(prefer.code), responseFor(prefer.code), fixtures);
   }
-  // 5. the documented success, from fixtures
+  // 6. the documented success, from fixtures
   const success = op.responses.filter((r) => /^2\d\d$/.test(r.status)).sort((a, b) => Number(a.status) - Number(b.status))[0];
   if (!success) return problem(res, 501, 'Not Implemented', `${op.operationId} documents no success status`);
   const fixtures = named();

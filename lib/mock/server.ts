@@ -1,14 +1,16 @@
 /**
  * The mock server: one Prism child per spec behind one small router on one port. The router sends a request to the
  * service owning the longest matching path prefix; operations Prism cannot mock are answered by the router itself
- * (./local.ts), everything else is piped to that service's Prism untouched (Prefer headers included). Children are
- * started and stopped together; a child that dies takes the whole mock down.
+ * (./local.ts), everything else is piped to that service's Prism (Prefer headers included). Accept is negotiated by
+ * the server's rule for both (./negotiation.ts): the router answers the documented 406 itself, and hands Prism the
+ * media type the rule chose. Children are started and stopped together; a child that dies takes the whole mock down.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { answerLocally, localOperation, missingFixtures, type LocalOperation } from './local';
+import { byMatchPriority, discoverSpecs, matchTemplate, ServiceSpec, specDir, type OperationInfo } from '../spec';
+import { answerLocally, answerNotAcceptable, localOperation, missingFixtures, type LocalOperation } from './local';
+import { acceptable, acceptForPrism } from './negotiation';
 import { startPrism, type PrismChild, type PrismOptions } from './prism';
-import { byMatchPriority, discoverSpecs, matchTemplate, ServiceSpec, specDir, type OperationInfo } from './spec';
 
 export interface MockOptions {
   port?: number;
@@ -124,20 +126,36 @@ export async function startMock(opts: MockOptions = {}): Promise<RunningMock> {
       if (hit) target = { op: hit, params };
       break;
     }
+    const failed = (err: unknown) => {
+      if (!res.headersSent) problem(res, 500, 'Internal Server Error', `mock: ${(err as Error).message}`);
+      else res.destroy();
+    };
     const local = target && svc.local.get(target.op);
     if (local && target) {
       by = `router: ${svc.spec.name}.${target.op.operationId}`;
       cors();
-      answerLocally(local, { req, res, params: target.params, query: url.searchParams }).catch((err) => {
-        if (!res.headersSent) problem(res, 500, 'Internal Server Error', `mock: ${(err as Error).message}`);
-        else res.destroy();
-      });
+      answerLocally(local, { req, res, params: target.params, query: url.searchParams }).catch(failed);
       return;
+    }
+
+    // Accept as the server negotiates it: a 406 only when Accept names nothing the operation produces at any
+    // status (answered here, before Prism checks anything, as the server does); otherwise Prism gets the chosen type
+    let headers = req.headers;
+    if (target) {
+      if (!acceptable(target.op, req.headers.accept)) {
+        by = `router: ${svc.spec.name}.${target.op.operationId} not acceptable`;
+        cors();
+        req.resume();
+        answerNotAcceptable(svc.spec, target.op, req, res).catch(failed);
+        return;
+      }
+      const accept = acceptForPrism(target.op, req.headers);
+      if (accept !== undefined) headers = { ...req.headers, accept };
     }
 
     by = `prism ${svc.spec.name}`;
     const upstream = http.request(
-      { host: '127.0.0.1', port: svc.prism.port, method: req.method, path: req.url, headers: req.headers, agent },
+      { host: '127.0.0.1', port: svc.prism.port, method: req.method, path: req.url, headers, agent },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.statusMessage, up.rawHeaders);
         up.pipe(res);
