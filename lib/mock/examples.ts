@@ -4,7 +4,7 @@
  * inline, at any depth). Mock answers are these examples, so each one is validated where it stands.
  */
 import { explain } from '../spec-schemas';
-import { pointerOf, ServiceSpec, type Json } from './spec';
+import { pointerOf, ServiceSpec, type Json } from '../spec';
 
 export interface ExampleCase {
   /** where the example is written, e.g. "paths./account/info.get.responses.200.content.application/json.example" */

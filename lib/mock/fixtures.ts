@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../config';
-import { isJsonMedia } from './spec';
+import { isJsonMedia } from '../spec';
 
 export const fixturesRoot = () => path.join(projectRoot, 'fixtures', 'mock');
 

@@ -2,7 +2,7 @@
  * A value for a schema when the spec gives no example: the schema's example, default, first enum value, or the
  * smallest value of its type that meets its bounds. Deterministic; used for fallbacks, not for fuzzing.
  */
-import type { Json, ServiceSpec } from './spec';
+import type { Json, ServiceSpec } from '../spec';
 
 const FORMATS: Record<string, string> = {
   uuid: '00000000-0000-4000-8000-000000000000',

@@ -1,6 +1,6 @@
 /** Requests built from a spec alone: parameters and bodies from its examples (or sampled), credentials of any value. */
 import { sample } from '../../lib/mock/sample';
-import { isJsonMedia, ServiceSpec, type OperationInfo, type ParameterInfo } from '../../lib/mock/spec';
+import { isJsonMedia, ServiceSpec, type OperationInfo, type ParameterInfo } from '../../lib/spec';
 
 export interface BuiltRequest {
   url: string;

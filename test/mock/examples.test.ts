@@ -4,7 +4,7 @@
  * catch each kind of invalid example on a small spec, so this suite cannot pass by finding nothing.
  */
 import { collectExamples, invalidExamples, orphanExamples } from '../../lib/mock/examples';
-import { discoverSpecs, ServiceSpec } from '../../lib/mock/spec';
+import { discoverSpecs, ServiceSpec } from '../../lib/spec';
 
 describe.each(discoverSpecs())('examples of spec/%s.yaml', (name) => {
   const spec = ServiceSpec.load(name);

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { pidAlive } from '../../lib/embedded-pg';
 import { fit, operationFixtures } from '../../lib/mock/fixtures';
-import { discoverSpecs, isJsonMedia, ServiceSpec, type OperationInfo, type ResponseInfo } from '../../lib/mock/spec';
+import { discoverSpecs, isJsonMedia, ServiceSpec, type OperationInfo, type ResponseInfo } from '../../lib/spec';
 import { explain } from '../../lib/spec-schemas';
 import { runScript, type Script } from './_process';
 import { buildRequest } from './_requests';

@@ -10,7 +10,7 @@ import type { AdminCommands } from '../../lib/admin';
 import { projectRoot } from '../../lib/config';
 import { pidAlive } from '../../lib/embedded-pg';
 import { DEMO_FILE, fixturePath, MARKER, wipeSandbox, type SandboxFixture } from '../../lib/mock/sandbox';
-import { discoverSpecs } from '../../lib/mock/spec';
+import { discoverSpecs } from '../../lib/spec';
 import accountFixture from '../../fixtures/sandbox/account';
 import b2bFixture from '../../fixtures/sandbox/b2b';
 import { runScript } from './_process';

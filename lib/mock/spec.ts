@@ -1,2 +1,0 @@
-/** The mock reads specs through the kernel's one spec module. */
-export * from '../spec';
