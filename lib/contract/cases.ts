@@ -7,8 +7,8 @@ import fc from 'fast-check';
 import { arbitrary, mergeAllOf, sample, schemaExample, seedFor, stringOfLength, typeOf, validValue } from './generate';
 import { violations } from './mutate';
 import type { OperationRules, RequestParts, Session } from './plugin';
-import { explainErrors, validate } from './schema';
-import { isSecured, jsonBody, type Method, type Operation, type Parameter, type Schema, type ServiceSpec } from './spec';
+import { explainErrors, isValid, validate } from './schema';
+import { isJsonMedia, isSecured, jsonBody, negotiate, produces, type Method, type Operation, type Parameter, type Schema, type ServiceSpec } from './spec';
 
 export type CaseKind = 'example' | 'boundary' | 'generated' | 'plugin' | 'negative' | 'content-type' | 'malformed' | 'auth' | 'method';
 export const POSITIVE_KINDS: CaseKind[] = ['example', 'boundary', 'generated', 'plugin'];
@@ -37,6 +37,10 @@ export interface Case {
   pathOp?: Operation;
   /** why Prism cannot carry this exchange faithfully (sent straight to the target) */
   direct?: string;
+  /** the defect class found by outside testing that the case guards against */
+  klass?: DefectClass;
+  /** far dates: a 400 whose body names one of these fields (`|`-separated) is an acceptable refusal */
+  namedRefusal?: string;
 }
 
 export interface BuildOptions {
@@ -77,7 +81,7 @@ function paramExample(p: Parameter): unknown {
   return p.schema.example;
 }
 
-/** Coerce a parameter's wire text the way a server does before validating (ajv coerceTypes; arrays item by item). */
+/** Coerce a parameter's wire text the way the server does before validating (arrays item by item; booleans in any case). */
 export function coerceParam(schema: Schema, value: unknown): unknown {
   const s = mergeAllOf(schema);
   if (Array.isArray(value)) return value.map((v) => coerceParam(s.items ?? {}, v));
@@ -85,13 +89,20 @@ export function coerceParam(schema: Schema, value: unknown): unknown {
   const t = typeOf(s);
   if (t === 'array') return [coerceParam(s.items ?? {}, value)];
   if ((t === 'integer' || t === 'number') && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(value)) return Number(value);
-  if (t === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
+  // true and false in any letter case: what clients of other languages send (Python's requests sends True)
+  if (t === 'boolean' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
   return value;
 }
 
 /** Problems of a request against the operation's schemas (parameters coerced from text, JSON body as is). */
 export function requestProblems(op: Operation, req: RequestParts): string[] {
   const problems: string[] = [];
+  // the project's decision beyond the schemas: every service refuses U+0000 in any string with its 400
+  const nul = (v: unknown): boolean => (typeof v === 'string' ? v.includes('\u0000')
+    : Array.isArray(v) ? v.some(nul) : !!v && typeof v === 'object' && Object.values(v).some(nul));
+  for (const [where, v] of [['path', req.path], ['query', req.query], ['header', req.headers], ['body', req.body]] as const) {
+    if (nul(v)) problems.push(`${where}: holds U+0000, refused by decision`);
+  }
   for (const p of usableParams(op)) {
     const bag = p.in === 'path' ? req.path : p.in === 'query' ? req.query : req.headers;
     const v = bag[p.name];
@@ -204,15 +215,43 @@ function setBody(body: unknown, at: (string | number)[], v: unknown): unknown {
   return out;
 }
 
-/** Values at the edges of each constraint (lengths, bounds, item counts), one field at a time on the base. */
-function boundaryVariants(op: Operation, base: RequestParts, seed: number): Array<{ label: string; req: RequestParts }> {
+/** Every parameter present in a request and every field of its JSON body (at any depth; an array's first item). */
+function requestLeaves(op: Operation, req: RequestParts): Leaf[] {
   const leaves: Leaf[] = [];
   for (const p of usableParams(op)) {
-    const bag = p.in === 'path' ? base.path : p.in === 'query' ? base.query : base.headers;
-    if (bag[p.name] !== undefined) leaves.push({ location: p.in as Leaf['location'], name: p.name, at: [], schema: p.schema });
+    if (bagOf(req, p.in)[p.name] !== undefined) leaves.push({ location: p.in as Leaf['location'], name: p.name, at: [], schema: p.schema });
   }
   const jb = jsonBody(op);
-  if (jb && base.body !== undefined) bodyLeaves(jb.media.schema ?? {}, base.body, [], leaves);
+  if (jb && req.body !== undefined) bodyLeaves(jb.media.schema ?? {}, req.body, [], leaves);
+  return leaves;
+}
+
+const bagOf = (req: RequestParts, location: string) => (location === 'path' ? req.path : location === 'query' ? req.query : req.headers);
+
+function leafValue(req: RequestParts, leaf: Leaf): unknown {
+  if (leaf.location !== 'body') return bagOf(req, leaf.location)[leaf.name];
+  return leaf.at.reduce<unknown>((n, k) => (n as Record<string | number, unknown> | undefined)?.[k], req.body);
+}
+
+/** The request with one leaf replaced (parameters travel as text). */
+function withLeaf(req: RequestParts, leaf: Leaf, v: unknown): RequestParts {
+  const out = clone(req);
+  if (leaf.location === 'body') out.body = setBody(out.body, leaf.at, v);
+  else bagOf(out, leaf.location)[leaf.name] = (leaf.location === 'header' ? String(v) : v) as string;
+  return out;
+}
+
+/** How a leaf is named in a server's error text: a parameter by its name, a body field by its last property name. */
+function leafField(leaf: Leaf): string {
+  if (leaf.location !== 'body') return leaf.name;
+  return String([...leaf.at].reverse().find((k) => typeof k === 'string') ?? 'body');
+}
+
+const leafLabel = (leaf: Leaf) => `${leaf.location === 'body' ? 'body ' : `${leaf.location} `}${leaf.name}`;
+
+/** Values at the edges of each constraint (lengths, bounds, item counts), one field at a time on the base. */
+function boundaryVariants(op: Operation, base: RequestParts, seed: number): Array<{ label: string; req: RequestParts }> {
+  const leaves = requestLeaves(op, base);
   const out: Array<{ label: string; req: RequestParts }> = [];
   const wire = (l: Leaf, v: unknown) => (l.location === 'body' ? v : l.location === 'header' ? String(v) : v);
   for (const leaf of leaves) {
@@ -224,10 +263,6 @@ function boundaryVariants(op: Operation, base: RequestParts, seed: number): Arra
       if (s.maxLength !== undefined && s.maxLength <= 10_000) {
         const ascii = stringOfLength(s, s.maxLength, seedFor(seed, leaf.name, 'max'));
         if (ascii !== undefined) values.push([`at maxLength ${s.maxLength}`, ascii]);
-        if (leaf.location === 'body' && !s.format) {
-          const uni = stringOfLength(s, s.maxLength, seedFor(seed, leaf.name, 'maxu'), 'unicode');
-          if (uni !== undefined && uni !== ascii) values.push([`at maxLength ${s.maxLength}, non-ASCII`, uni]);
-        }
       }
       if (!(leaf.location === 'path' && min === 0)) {
         const lo = stringOfLength(s, min, seedFor(seed, leaf.name, 'min'));
@@ -252,6 +287,152 @@ function boundaryVariants(op: Operation, base: RequestParts, seed: number): Arra
       else (leaf.location === 'path' ? req.path : leaf.location === 'query' ? req.query : req.headers)[leaf.name] = wire(leaf, v) as string;
       out.push({ label: `${leaf.location === 'body' ? '' : `${leaf.location} `}${leaf.name} ${label}`, req });
     }
+  }
+  return out;
+}
+
+// ---- defect classes found by outside testing (a generated client, a property-based fuzzer): each is generated
+// for every input it applies to, beyond the budget, so that none can come back unnoticed.
+
+export type DefectClass = 'nul' | 'control-characters' | 'non-ascii' | 'boolean-spelling' | 'far-dates' | 'accept';
+
+export const CLASS_LABEL: Record<DefectClass, string> = {
+  nul: 'U+0000',
+  'control-characters': 'control characters',
+  'non-ascii': 'non-ASCII',
+  'boolean-spelling': 'boolean spelling',
+  'far-dates': 'far dates',
+  accept: 'Accept',
+};
+
+/** Control characters other than U+0000 that a string may carry wherever its schema allows them. */
+export const CONTROL_CHARACTERS = ['\u0001', '\u001f', '\u007f', '\u0085', '\u2028'];
+/** Word characters outside ASCII: Latin-1, a Latin ligature, Cyrillic, CJK. */
+export const NON_ASCII = ['é', 'ß', 'Я', '中'];
+/** How clients other than JavaScript's spell query booleans (Python's requests sends `True`). */
+export const BOOLEAN_SPELLINGS = ['True', 'FALSE', 'tRuE'];
+/** The earliest and latest instants and days, and an offset that is not a whole quarter hour. */
+export const FAR_DATES: Record<'date' | 'date-time', { earliest: string; latest: string; values: string[] }> = {
+  'date-time': { earliest: '0001-01-01T00:00:00Z', latest: '9999-12-31T23:59:59.999Z', values: ['0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z', '2024-02-29T12:00:00-05:38'] },
+  date: { earliest: '0001-01-01', latest: '9999-12-31', values: ['0001-01-01', '9999-12-31'] },
+};
+/** Media types an Accept header may name that an operation is unlikely to produce (the first it does not is used). */
+const FOREIGN_MEDIA = ['image/png', 'application/x-conformant-contract'];
+const JSON_ACCEPT = 'application/json';
+
+const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** `current` with `insert` placed in its middle: added, or over as many characters (keeping the length), or alone. */
+function insertions(current: string, insert: string, min = 0): string[] {
+  const cps = [...current];
+  const mid = Math.floor(cps.length / 2);
+  const n = [...insert].length;
+  const head = cps.slice(0, mid).join('');
+  const out = [`${head}${insert}${cps.slice(mid).join('')}`];
+  if (cps.length >= n) out.push(`${cps.slice(0, Math.max(0, Math.min(mid, cps.length - n))).join('')}${insert}${cps.slice(Math.max(0, Math.min(mid, cps.length - n)) + n).join('')}`);
+  out.push(insert, `${insert}${'a'.repeat(Math.max(0, min - n))}`, insert.repeat(Math.max(1, Math.ceil(min / Math.max(n, 1)))));
+  return out;
+}
+
+/** `chars` repeated in turn to exactly `length` characters (code points). */
+function cycleOfLength(chars: string[], length: number): string {
+  return Array.from({ length }, (_, i) => chars[i % chars.length]).join('');
+}
+
+interface ClassVariant {
+  klass: DefectClass;
+  label: string;
+  req: RequestParts;
+  negative?: boolean;
+  /** statuses due (a negative that must be exactly one of them) */
+  expect?: number[];
+  /** far dates: a 400 whose body names this field passes */
+  namedRefusal?: string;
+  /** not through the plugin's prepare() again: its business rules would move the very value being tested */
+  prepared?: boolean;
+  /** text the request must still hold after prepare() (else the plugin's rules refuse the value: the case is dropped) */
+  probe?: string;
+  direct?: string;
+}
+
+/**
+ * The cases of each defect class for one operation, on the valid base request. Positive variants are kept only
+ * where the schema allows the value (checked by the validator the server uses); U+0000 is refused by decision.
+ */
+function classVariants(op: Operation, base: RequestParts): ClassVariant[] {
+  const out: ClassVariant[] = [];
+  const leaves = requestLeaves(op, base);
+  const params = new Map(usableParams(op).map((p) => [`${p.in}:${p.name}`, p]));
+  const validText = (leaf: Leaf, v: string) => {
+    if (leaf.location === 'body') return isValid(leaf.schema, v);
+    return validate(leaf.schema, coerceParam(leaf.schema, v)).length === 0;
+  };
+  for (const leaf of leaves) {
+    const s = mergeAllOf(leaf.schema);
+    const t = typeOf(s);
+    const current = leafValue(base, leaf);
+    if (t === 'string' && typeof current === 'string') {
+      // 1. U+0000 anywhere in a string: refused with a 4xx (over one character in the middle: the length stays)
+      const cps = [...current];
+      const nul = cps.length ? [...cps.slice(0, Math.floor(cps.length / 2)), '\u0000', ...cps.slice(Math.floor(cps.length / 2) + 1)].join('') : '\u0000';
+      out.push({
+        klass: 'nul', negative: true, label: `${leafLabel(leaf)}: U+0000 inside the string`, req: withLeaf(base, leaf, nul),
+        direct: leaf.location === 'header' ? 'Prism\'s HTTP parser refuses a NUL in a header itself' : undefined,
+      });
+      // header values are bytes of visible ASCII: control and non-ASCII characters are for the other locations
+      if (leaf.location !== 'header' && !s.enum) {
+        // 2. other control characters, where the schema allows them
+        const allowed = CONTROL_CHARACTERS.filter((c) => insertions(current, c, s.minLength).some((v) => validText(leaf, v)));
+        const together = insertions(current, allowed.join(''), s.minLength).find((v) => validText(leaf, v));
+        const groups = !allowed.length ? [] : together !== undefined ? [[together, allowed]] as const
+          : allowed.map((c) => [insertions(current, c, s.minLength).find((v) => validText(leaf, v))!, [c]] as const);
+        for (const [v, chars] of groups) {
+          out.push({ klass: 'control-characters', label: `${leafLabel(leaf)}: ${chars.map(codePoint).join(' ')} inside the string`, req: withLeaf(base, leaf, v), probe: v });
+        }
+        // 3. non-ASCII word characters, where the pattern allows them (ECMA-262 with the u flag, as the validator)
+        const word = NON_ASCII.join('');
+        const inside = [word, ...NON_ASCII].flatMap((w) => insertions(current, w, s.minLength)).find((v) => validText(leaf, v));
+        if (inside !== undefined) out.push({ klass: 'non-ascii', label: `${leafLabel(leaf)}: ${[...new Set([...inside].filter((c) => NON_ASCII.includes(c)))].join(' ')} inside the string`, req: withLeaf(base, leaf, inside), probe: inside });
+        if (typeof s.maxLength === 'number' && s.maxLength > 0 && s.maxLength <= 10_000) {
+          const full = [NON_ASCII, ...NON_ASCII.map((c) => [c])].map((cs) => cycleOfLength(cs, s.maxLength)).find((v) => validText(leaf, v));
+          if (full !== undefined) out.push({ klass: 'non-ascii', label: `${leafLabel(leaf)} at maxLength ${s.maxLength} in characters (${Buffer.byteLength(full)} bytes of UTF-8)`, req: withLeaf(base, leaf, full), probe: full });
+        }
+      }
+      // 5. far dates and odd offsets
+      if (s.format === 'date' || s.format === 'date-time') {
+        for (const v of FAR_DATES[s.format as 'date' | 'date-time'].values) {
+          if (!validText(leaf, v)) continue;
+          out.push({ klass: 'far-dates', label: `${leafLabel(leaf)} ${v}`, req: withLeaf(base, leaf, v), namedRefusal: leafField(leaf), prepared: true });
+        }
+      }
+    }
+  }
+  // 4. query booleans as other languages spell them (present in the base or not)
+  for (const p of params.values()) {
+    if (p.in !== 'query' || typeOf(mergeAllOf(p.schema)) !== 'boolean') continue;
+    for (const v of BOOLEAN_SPELLINGS) {
+      out.push({ klass: 'boolean-spelling', label: `query ${p.name}=${v}`, req: { ...clone(base), query: { ...base.query, [p.name]: v } }, probe: v });
+    }
+  }
+  // 5. a period of any length: the earliest value in the first date parameter, the latest in the second
+  const dates = [...params.values()].filter((p) => p.in !== 'header' && ['date', 'date-time'].includes(mergeAllOf(p.schema).format));
+  if (dates.length === 2) {
+    const [a, b] = dates;
+    const fa = FAR_DATES[mergeAllOf(a.schema).format as 'date' | 'date-time'];
+    const fb = FAR_DATES[mergeAllOf(b.schema).format as 'date' | 'date-time'];
+    const req = clone(base);
+    bagOf(req, a.in)[a.name] = fa.earliest;
+    bagOf(req, b.in)[b.name] = fb.latest;
+    out.push({ klass: 'far-dates', label: `the longest period: ${a.in} ${a.name} ${fa.earliest}, ${b.in} ${b.name} ${fb.latest}`, req, namedRefusal: `${a.name}|${b.name}`, prepared: true });
+  }
+  // 6. Accept as generated clients send it, and an Accept naming nothing the operation produces
+  const media = produces(op);
+  if (media.success.some((m) => !isJsonMedia(m)) && media.any.some(isJsonMedia)) {
+    out.push({ klass: 'accept', label: `Accept: ${JSON_ACCEPT} (a generated client) on an answer of ${media.success.join(', ')}`, req: { ...clone(base), headers: { ...base.headers, Accept: JSON_ACCEPT } } });
+  }
+  if (op.responses['406']) {
+    const foreign = FOREIGN_MEDIA.find((m) => !negotiate(m, media).acceptable);
+    if (foreign) out.push({ klass: 'accept', negative: true, expect: [406], label: `Accept: ${foreign}, which the operation never produces: the documented 406`, req: { ...clone(base), headers: { ...base.headers, Accept: foreign } } });
   }
   return out;
 }
@@ -383,6 +564,32 @@ export function buildOperationCases(spec: ServiceSpec, op: Operation, opts: Buil
     }
   }
   res.cases.push(...positives);
+
+  // ---- the defect classes (positive ones beyond the budget; a plugin's own budget, a throttle guard, caps them)
+  if (base && positiveAllowed) {
+    const found = classVariants(op, base);
+    const cap = rules.budget ?? Number.POSITIVE_INFINITY;
+    let kept = 0;
+    let dropped = 0;
+    for (const v of found) {
+      if (v.negative && opts.positiveOnly) continue;
+      const label = `[${CLASS_LABEL[v.klass]}] ${v.label}`;
+      if (v.negative) {
+        res.cases.push(mk('negative', label, v.req, { klass: v.klass, expectStatuses: v.expect, direct: v.direct }));
+        continue;
+      }
+      const req = v.prepared ? v.req : prepare(v.req);
+      if (v.probe !== undefined && !JSON.stringify(req).includes(JSON.stringify(v.probe).slice(1, -1))) continue; // the plugin's rules refuse it
+      if (requestProblems(op, req).length) continue;
+      if (kept >= cap) {
+        dropped++;
+        continue;
+      }
+      kept++;
+      res.cases.push(mk('boundary', label, req, { klass: v.klass, accept: rules.accept, namedRefusal: v.namedRefusal }));
+    }
+    if (dropped) res.notes.push(`${op.operationId}: ${dropped} defect-class cases beyond the plugin's budget of ${cap}`);
+  }
   if (opts.positiveOnly) return res;
 
   // ---- negative data

@@ -30,8 +30,8 @@ export const CHECK_HELP: Record<CheckName, string> = {
   content_type_conformance: "the Content-Type is one of the status's documented media types",
   response_schema_conformance: 'a JSON body validates against the documented schema',
   response_headers_conformance: 'required documented headers are present; present documented headers match their schema',
-  positive_data_acceptance: 'valid input answers 2xx (or a status the plugin declares legitimate for the operation)',
-  negative_data_rejection: 'input that breaks the spec answers 4xx (415 for a wrong Content-Type when documented)',
+  positive_data_acceptance: 'valid input answers 2xx (or a status the plugin declares legitimate for the operation; a far date also a 400 naming its field)',
+  negative_data_rejection: 'input that breaks the spec (or holds U+0000) answers 4xx (415 for a wrong Content-Type, 406 for an Accept naming nothing produced, when documented)',
   ignored_auth: 'a protected operation refuses missing or bad credentials with 401 or 403',
   unsupported_method: 'an undocumented method on a documented path answers 405 with an Allow header listing the documented ones',
   ensure_resource_availability: 'scenario: what was created or changed can be read back',
@@ -136,10 +136,22 @@ export function behaviourCheck(c: Case, res: HttpResponse): CheckOutcome | undef
       }
       if (s >= 200 && s < 300) return { check: 'positive_data_acceptance', ok: true };
       if (c.accept?.[s]) return { check: 'positive_data_acceptance', ok: true, message: `${s} accepted: ${c.accept[s]}` };
+      if (c.namedRefusal && s === 400) {
+        const text = res.body.toString('utf8');
+        const named = c.namedRefusal.split('|').find((f) => text.includes(f));
+        return named
+          ? { check: 'positive_data_acceptance', ok: true, message: `400 names the field ${named}` }
+          : { check: 'positive_data_acceptance', ok: false, message: `valid input answered 400 without naming the field (${c.namedRefusal.split('|').join(' or ')}): ${body()}` };
+      }
       return { check: 'positive_data_acceptance', ok: false, message: `valid input answered ${s}: ${body()}` };
     }
     case 'negative':
     case 'malformed':
+      if (c.expectStatuses) {
+        return c.expectStatuses.includes(s)
+          ? { check: 'negative_data_rejection', ok: true }
+          : { check: 'negative_data_rejection', ok: false, message: `answered ${s}, the documented ${c.expectStatuses.join(' or ')} is due: ${body()}` };
+      }
       return s >= 400 && s < 500
         ? { check: 'negative_data_rejection', ok: true }
         : { check: 'negative_data_rejection', ok: false, message: `invalid input answered ${s}, a 4xx is due: ${body()}` };

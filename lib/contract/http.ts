@@ -1,6 +1,40 @@
 /** A plain HTTP client with full control over methods, headers and bytes (fetch forbids some of what the runner sends). */
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+
+/** Bytes Node refuses in a header value (ERR_INVALID_CHAR): a client written in C sends them all the same. */
+const UNSENDABLE = /[\x00-\x08\x0a-\x1f\x7f]/g;
+const MARK = /\xff\xfe([0-9a-f]{2})\xfe\xff/g;
+
+/** Header values with their unsendable bytes replaced by markers, and whether there were any. */
+function markHeaders(headers: Record<string, string>): { headers: Record<string, string>; marked: boolean } {
+  let marked = false;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    out[k] = v.replace(UNSENDABLE, (c) => {
+      marked = true;
+      return `\xff\xfe${c.charCodeAt(0).toString(16).padStart(2, '0')}\xfe\xff`;
+    });
+  }
+  return { headers: out, marked };
+}
+
+/** A connection (no agent: Node uses it only then) that turns the markers back into their bytes as the head is written. */
+function unmarkingConnection(url: URL): (opts: object) => net.Socket {
+  return (opts) => {
+    const socket = url.protocol === 'https:' ? tls.connect(opts as tls.ConnectionOptions) : net.connect(opts as net.NetConnectOpts);
+    const write = socket.write.bind(socket) as (chunk: unknown, ...rest: unknown[]) => boolean;
+    socket.write = ((chunk: unknown, ...rest: unknown[]) => {
+      const unmark = (t: string) => t.replace(MARK, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+      if (typeof chunk === 'string') return write(unmark(chunk), ...rest);
+      if (Buffer.isBuffer(chunk) && chunk.includes(Buffer.from([0xff, 0xfe]))) return write(Buffer.from(unmark(chunk.toString('latin1')), 'latin1'), ...rest);
+      return write(chunk, ...rest);
+    }) as typeof socket.write;
+    return socket;
+  };
+}
 
 export interface HttpRequest {
   method: string;
@@ -31,7 +65,7 @@ export function send(req: HttpRequest, timeoutMs = 30_000): Promise<HttpResponse
       return;
     }
     const mod = url.protocol === 'https:' ? https : http;
-    const headers: Record<string, string> = { ...req.headers };
+    const { headers, marked } = markHeaders(req.headers);
     if (req.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(req.body));
     let done = false;
     const finish = (r: HttpResponse) => {
@@ -42,7 +76,7 @@ export function send(req: HttpRequest, timeoutMs = 30_000): Promise<HttpResponse
     };
     let r: http.ClientRequest;
     try {
-      r = mod.request(url, { method: req.method, headers, agent: false }, (res) => {
+      r = mod.request(url, { method: req.method, headers, ...(marked ? { createConnection: unmarkingConnection(url) } : { agent: false }) }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -75,9 +109,11 @@ export function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: fa
   }
 }
 
-/** The request as a curl command, to reproduce a failure by hand. */
+/** The request as a curl command, to reproduce a failure by hand (control bytes as bash $'\\xHH' quoting). */
 export function curl(req: HttpRequest): string {
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const q = (s: string) => (/[\x00-\x1f\x7f]/.test(s)
+    ? `$'${s.replace(/[\\']/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}'`
+    : `'${s.replace(/'/g, `'\\''`)}'`);
   const parts = ['curl', '-i', '-X', req.method.toUpperCase(), q(req.url)];
   for (const [k, v] of Object.entries(req.headers)) parts.push('-H', q(`${k}: ${v}`));
   if (req.body !== undefined) {

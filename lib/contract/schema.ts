@@ -1,48 +1,16 @@
 /**
- * JSON Schema validation of OpenAPI 3.0 schemas (already dereferenced) with ajv and ajv-formats: the runner's own
- * judge of generated data and of answers. OpenAPI's dialect is mapped to draft-07 where the two differ.
+ * JSON Schema validation of OpenAPI 3.0 schemas (already dereferenced): the runner's judge of generated data and of
+ * answers, on the project's one Ajv setup and OpenAPI-to-draft-07 mapping (lib/spec/ajv.ts).
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { newAjv, toJsonSchema } from '../spec/ajv';
 import type { Schema } from './spec';
 
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true, logger: false });
-addFormats(ajv);
-// OpenAPI's numeric and binary formats are hints, not checks
-for (const f of ['int32', 'int64', 'float', 'double', 'binary', 'password']) ajv.addFormat(f, true);
-ajv.addFormat('byte', /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/);
+export { toJsonSchema };
 
-const converted = new WeakMap<object, Schema>();
+/** The project's one Ajv setup (lib/spec/ajv.ts): what the runner judges valid is what the kernel validates. */
+const ajv = newAjv();
 const compiled = new WeakMap<object, ValidateFunction>();
-
-/** Keys whose values are maps of names to schemas: their names are never keywords to drop. */
-const NAME_MAPS = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'schemas', 'dependencies']);
-
-/** OpenAPI 3.0 schema -> draft-07 for ajv: boolean exclusive bounds, nullable enums, no discriminator. */
-export function toJsonSchema(schema: Schema, isNameMap = false): Schema {
-  if (!schema || typeof schema !== 'object') return schema;
-  const hit = converted.get(schema);
-  if (hit) return hit;
-  const out: Schema = Array.isArray(schema) ? [] : {};
-  converted.set(schema, out);
-  for (const [k, v] of Object.entries(schema)) {
-    if (!isNameMap && !Array.isArray(schema)
-      && (k === 'example' || k === 'examples' || k === 'discriminator' || k === 'xml' || k === 'externalDocs' || k.startsWith('x-'))) continue;
-    out[k] = v && typeof v === 'object' ? toJsonSchema(v as Schema, !isNameMap && NAME_MAPS.has(k)) : v;
-  }
-  if (!Array.isArray(schema) && !isNameMap) {
-    if (schema.exclusiveMinimum === true) {
-      out.exclusiveMinimum = schema.minimum;
-      delete out.minimum;
-    } else if (schema.exclusiveMinimum === false) delete out.exclusiveMinimum;
-    if (schema.exclusiveMaximum === true) {
-      out.exclusiveMaximum = schema.maximum;
-      delete out.maximum;
-    } else if (schema.exclusiveMaximum === false) delete out.exclusiveMaximum;
-    if (schema.nullable === true && Array.isArray(schema.enum) && !schema.enum.includes(null)) out.enum = [...schema.enum, null];
-  }
-  return out;
-}
 
 /** Make a raw document's schemas reachable as `<id>#/...` (the $refs a recursive schema keeps). */
 export function registerDocument(id: string, document: Schema): void {
@@ -81,13 +49,20 @@ export function explainErrors(errors: ErrorObject[], max = 5): string {
   return parts.join('; ');
 }
 
-/** Check a string against a pattern the way JSON Schema does (unanchored search, unicode). */
+const patterns = new Map<string, ValidateFunction | null>();
+
+/** Check a string against a pattern the way the validator does: through the same Ajv (unanchored search, `u` flag). */
 export function matchesPattern(pattern: string, value: string): boolean {
-  try {
-    return new RegExp(pattern, 'u').test(value);
-  } catch {
-    return new RegExp(pattern).test(value);
+  let v = patterns.get(pattern);
+  if (v === undefined) {
+    try {
+      v = ajv.compile({ type: 'string', pattern });
+    } catch {
+      v = null; // a pattern the validator cannot compile: fall back to a plain ECMA-262 search
+    }
+    patterns.set(pattern, v);
   }
+  return v ? v(value) === true : new RegExp(pattern).test(value);
 }
 
 export function formatValid(format: string, value: string): boolean {

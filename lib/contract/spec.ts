@@ -1,13 +1,14 @@
 /**
- * A service's OpenAPI 3.0 document as the contract runner sees it: $refs resolved, path-level parameters merged into
- * each operation, the effective security of each operation. Knows nothing about any one service.
+ * A service's OpenAPI 3.0 document as the contract runner sees it: $refs resolved (the view data is generated
+ * from), path-level parameters merged into each operation, the effective security of each operation. The document
+ * itself, which response documents a status and what an operation produces come from the project's one spec module
+ * (lib/spec). Knows nothing about any one service.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { registerDocument } from './schema';
 import { isJsonMedia } from '../spec/media';
-export { isJsonMedia, mediaMatches } from '../spec/media';
+import { loadSpec as loadProjectSpec, ServiceSpec as ProjectSpec, type OperationInfo } from '../spec/spec';
+export { isJsonMedia, mediaMatches, negotiate } from '../spec/media';
 
 export const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 export type Method = (typeof METHODS)[number];
@@ -59,6 +60,8 @@ export interface Operation {
   security: SecurityRequirement[];
   deprecated: boolean;
   description: string;
+  /** the same operation as lib/spec reads it (responses in order, pointers): the rules that need no dereferencing */
+  info: OperationInfo;
 }
 
 export interface ServiceSpec {
@@ -132,9 +135,10 @@ export function dereference(document: Schema, id = `contract-doc-${++documents}`
 }
 
 export function loadSpec(file: string, service = path.basename(file).replace(/\.ya?ml$|\.json$/, '')): ServiceSpec {
-  const text = fs.readFileSync(file, 'utf8');
-  const raw = (file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text)) as Schema;
-  const document = dereference(raw);
+  // parsed once per process by lib/spec; dereference() builds new objects and never changes the shared document
+  const project = loadProjectSpec(file, service);
+  const infos = project.operations();
+  const document = dereference(project.doc as Schema);
   const operations: Operation[] = [];
   const paths: Record<string, Method[]> = {};
   const globalSecurity = (document.security ?? []) as SecurityRequirement[];
@@ -162,6 +166,7 @@ export function loadSpec(file: string, service = path.basename(file).replace(/\.
         security: (op.security ?? globalSecurity) as SecurityRequirement[],
         deprecated: !!op.deprecated,
         description: String(op.description ?? op.summary ?? ''),
+        info: infos.find((i) => i.method === method && i.path === p)!,
       });
     }
   }
@@ -183,15 +188,15 @@ export function isSecured(op: Operation): boolean {
   return op.security.length > 0 && !op.security.some((r) => Object.keys(r).length === 0);
 }
 
-/** The documented response for a status: exact code, then 4XX-style ranges, then default. */
+/** The documented response for a status by lib/spec's rule (exact code, then its `4XX` range, then default). */
 export function responseFor(op: Operation, status: number): { key: string; response: ResponseSpec } | undefined {
-  const exact = op.responses[String(status)];
-  if (exact) return { key: String(status), response: exact };
-  const range = `${String(status)[0]}XX`;
-  const r = op.responses[range] ?? op.responses[range.toLowerCase()];
-  if (r) return { key: range, response: r };
-  if (op.responses.default) return { key: 'default', response: op.responses.default };
-  return undefined;
+  const doc = ProjectSpec.responseFor(op.info, status);
+  return doc && op.responses[doc.status] ? { key: doc.status, response: op.responses[doc.status] } : undefined;
+}
+
+/** Media types an operation answers with, at 2xx statuses and at any (lib/spec). */
+export function produces(op: Operation): { success: string[]; any: string[] } {
+  return ProjectSpec.produces(op.info);
 }
 
 /** The JSON request body media type of an operation (application/json or +json), if any. */
