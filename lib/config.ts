@@ -30,6 +30,9 @@ export const config = {
   get validateResponses() { return bool('VALIDATE_RESPONSES', false); },
   get logLevel() { return process.env.LOG_LEVEL || 'info'; },
   get bodyLimitBytes() { return int('BODY_LIMIT_BYTES', 10 * 1024 * 1024); },
+  /** deepest nesting of a JSON body, and most values in one, checked before it is parsed */
+  get jsonMaxDepth() { return int('JSON_MAX_DEPTH', 64); },
+  get jsonMaxElements() { return int('JSON_MAX_ELEMENTS', 200_000); },
   get buildId() { return process.env.BUILD_ID || undefined; },
   get shutdownGraceMs() { return int('SHUTDOWN_GRACE_MS', 10_000); },
   get dbPoolMax() { return int('DB_POOL_MAX', 10); },

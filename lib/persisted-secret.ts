@@ -3,8 +3,14 @@
  * shares it: the first writer wins, everyone reads the stored value.
  */
 import { QueryTypes, type Sequelize } from 'sequelize';
+import { outsideUnitOfWork } from './db/unit-of-work';
 
-export async function persistedSecret(sequelize: Sequelize, table: string, key: string, generate: () => string): Promise<string> {
+/** Committed on its own: a secret first made during a request that rolls back must still be the stored one. */
+export function persistedSecret(sequelize: Sequelize, table: string, key: string, generate: () => string): Promise<string> {
+  return outsideUnitOfWork(() => store(sequelize, table, key, generate));
+}
+
+async function store(sequelize: Sequelize, table: string, key: string, generate: () => string): Promise<string> {
   await sequelize.query(`INSERT INTO ${table} (key, value) VALUES (:key, :value) ON CONFLICT (key) DO NOTHING`, {
     replacements: { key, value: generate() },
   });

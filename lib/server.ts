@@ -6,6 +6,7 @@ import { config } from './config';
 import { openDatabase, type Database } from './db';
 import { logger } from './logger';
 import { migrate } from './migrate';
+import { startJobs } from './jobs';
 import type { ServiceDefinition } from './service';
 
 export interface RunningServer {
@@ -23,7 +24,7 @@ export async function startServer(opts: { port?: number; host?: string; services
   try {
     await migrate(db.sequelize);
     for (const def of defs) await def.init(db.sequelize);
-    const { app, drain } = await createApp({ services: defs });
+    const { app, drain } = await createApp({ services: defs, sequelize: db.sequelize });
     const server = http.createServer(app);
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
@@ -31,6 +32,7 @@ export async function startServer(opts: { port?: number; host?: string; services
       server.listen(opts.port ?? config.port, opts.host ?? config.host, resolve);
     });
     for (const def of defs) await def.start?.();
+    const jobs = startJobs(db.sequelize, defs.flatMap((d) => d.jobs ?? []), logger);
     const addr = server.address() as AddressInfo;
     const url = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
     logger.info({ url, services: names }, 'listening');
@@ -44,6 +46,7 @@ export async function startServer(opts: { port?: number; host?: string; services
       await closed;
       clearTimeout(timer);
       await drain();
+      await jobs.stop();
       for (const def of defs) await def.stop?.().catch((err) => logger.error({ err }, 'service stop failed'));
       await db.close();
       logger.info('stopped');

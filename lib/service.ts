@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { Sequelize } from 'sequelize';
 import type { Strategy } from 'passport';
 import type { ApiError } from './errors';
+import type { JobSpec } from './jobs';
 import type { Logger } from './logger';
 
 /** A body that is not JSON-serialised by the kernel: bytes or a stream, with its media type. */
@@ -51,6 +52,11 @@ export interface BaseContext<P> {
   startedAt: Date;
   /** service-scoped per-request state (e.g. a trace code); set by the service's makeContext hook */
   locals: Record<string, unknown>;
+  /**
+   * the request's unit of work (a Sequelize Transaction): every query of the handler runs in it without passing it,
+   * with the principal's tenant set (row-level security); committed before a JSON answer is sent
+   */
+  transaction?: unknown;
 }
 
 export type Handler<Op, Ctx> = (input: OpInput<Op>, ctx: Ctx) => Promise<Reply<Op>>;
@@ -93,8 +99,6 @@ export interface ServiceDefinition {
   name: string;
   /** the spec, when not spec/<name>.yaml (tests) */
   specFile?: string;
-  /** path prefix that selects this service on the shared port (longest prefix wins) */
-  prefix: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   handlers: Record<string, Handler<any, any>>;
   /** security scheme name -> passport strategy; the strategy's success(user) becomes ctx.principal */
@@ -107,6 +111,15 @@ export interface ServiceDefinition {
   makeLocals?(req: { method: string; path: string; headers: Record<string, string | string[] | undefined> }): Record<string, unknown>;
   /** called after every answered request (success or failure) with what was done, for auditing */
   afterCall?(record: CallRecord): Promise<void>;
+  /**
+   * the tenant whose rows an authenticated request may touch (row-level security, lib/db/unit-of-work.ts); null or
+   * absent: the request runs without a tenant (the service's tables are then as open as the database role allows)
+   */
+  tenantOf?(principal: unknown): string | null;
+  /** false: handlers run without a per-request transaction (default true) */
+  unitOfWork?: boolean;
+  /** background loops (lib/jobs): started after the server listens, stopped before the pool closes */
+  jobs?: JobSpec[];
   /** background work (schedulers); must be safe with several processes on one database */
   start?(): Promise<void>;
   stop?(): Promise<void>;

@@ -2,6 +2,7 @@
  * Audit actions of the service's own calls, written in batches: a call's action joins the current batch, which is
  * inserted with one statement after AUDIT_FLUSH_MS or at AUDIT_BATCH rows. flush() drains it (at shutdown).
  */
+import { outsideUnitOfWork } from '../../lib/db/unit-of-work';
 import { AuditAction } from '../../models/account';
 import type { CreationAttributes } from 'sequelize';
 
@@ -32,11 +33,12 @@ export function recordAction(row: Row): Promise<void> {
     let reject!: (e: unknown) => void;
     const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
     pending = { rows: [], done, resolve, reject };
-    timer = setTimeout(write, FLUSH_MS);
+    // the batch is written on its own, never inside (nor rolled back with) the request that happened to start it
+    timer = setTimeout(() => outsideUnitOfWork(write), FLUSH_MS);
   }
   pending.rows.push(row);
   const done = pending.done;
-  if (pending.rows.length >= BATCH) void write().catch(() => undefined);
+  if (pending.rows.length >= BATCH) void outsideUnitOfWork(write).catch(() => undefined);
   return done;
 }
 

@@ -3,6 +3,7 @@
  * LOGIN_MAX_FAILURES (5) failures for one username within LOGIN_WINDOW_SECONDS (900) lock it for LOGIN_LOCK_SECONDS (900).
  */
 import { QueryTypes } from 'sequelize';
+import { outsideUnitOfWork } from '../../lib/db/unit-of-work';
 import { accountDb } from '../../models/account';
 
 const num = (name: string, d: number) => Number(process.env[name] || d);
@@ -17,10 +18,13 @@ export async function lockedFor(username: string): Promise<number> {
   return rows[0]?.s ?? 0;
 }
 
-/** Count a failure; answers the seconds of the lock it caused, or 0. */
+/**
+ * Count a failure; answers the seconds of the lock it caused, or 0. Committed on its own, outside the request's unit
+ * of work: the request fails (401) and rolls back, the count must stay.
+ */
 export async function recordFailure(username: string): Promise<number> {
   const { max, window, lock } = settings();
-  const rows = await accountDb().query<{ s: number }>(
+  const rows = await outsideUnitOfWork(() => accountDb().query<{ s: number }>(
     `INSERT INTO account.login_throttle AS t (username, failures, window_started_at, locked_until)
      VALUES (:u, 1, now(), CASE WHEN 1 >= :max THEN now() + make_interval(secs => :lock) END)
      ON CONFLICT (username) DO UPDATE SET
@@ -31,7 +35,7 @@ export async function recordFailure(username: string): Promise<number> {
          THEN now() + make_interval(secs => :lock) ELSE t.locked_until END
      RETURNING coalesce(ceil(extract(epoch FROM locked_until - now())), 0)::int AS s`,
     { replacements: { u: username, max, window, lock }, type: QueryTypes.SELECT },
-  );
+  ));
   return Math.max(0, rows[0]?.s ?? 0);
 }
 

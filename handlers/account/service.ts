@@ -10,9 +10,10 @@ import { clientOf, isoDuration, newLocals, serverName, SERVICE, tracedata, type 
 
 const service: ServiceDefinition = {
   name: 'account',
-  prefix: '/account',
   handlers,
   init: (sequelize) => initAccountModels(sequelize),
+  /** an account's rows belong to its company */
+  tenantOf: (principal) => (principal as User).companyKey,
   makeLocals: () => newLocals(),
   strategies: () => ({
     BearerAuth: new BearerStrategy((token, done) => {

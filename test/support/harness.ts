@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import { Sequelize } from 'sequelize';
 import supertest from 'supertest';
 import { createApp, loadServiceDefinitions, type LoadedService } from '../../lib/app';
-import { mediaMatches } from '../../lib/spec/media';
+import { mediaMatches, ServiceSpec } from '../../lib/spec';
 
 export interface CallOptions {
   token?: string;
@@ -29,7 +29,7 @@ export const unique = (prefix = 'u') => `${prefix}_${crypto.randomBytes(5).toStr
 
 export function conformance(loaded: LoadedService[], method: string, url: string, res: CallResult): string[] {
   const pathname = new URL(url, 'http://x').pathname;
-  const svc = loaded.find((s) => pathname.startsWith(s.def.prefix));
+  const svc = [...loaded].sort((a, b) => b.basePath.length - a.basePath.length).find((s) => pathname === s.basePath || pathname.startsWith(`${s.basePath}/`));
   if (!svc) return [];
   let op;
   try {
@@ -39,10 +39,10 @@ export function conformance(loaded: LoadedService[], method: string, url: string
   }
   if (!op || op.method !== method.toLowerCase()) return [];
   const problems: string[] = [];
-  const responses = op.responses as Record<string, { content?: Record<string, unknown> }>;
-  const declared = responses[String(res.status)] ?? responses.default;
+  const info = svc.spec.operation(op.operationId!)!;
+  const declared = ServiceSpec.responseFor(info, res.status);
   if (!declared) return [`${op.operationId}: status ${res.status} is not documented`];
-  const types = Object.keys(declared.content ?? {});
+  const types = declared.content.map((m) => m.mediaType);
   const ct = (res.headers['content-type'] ?? '').split(';')[0].trim();
   if (types.length && !types.some((t) => mediaMatches(t, ct))) problems.push(`${op.operationId} ${res.status}: content type ${ct} not in ${types.join(', ')}`);
   if (ct === 'application/json' && types.includes('application/json')) {
@@ -56,7 +56,7 @@ export async function harness(services: string[]) {
   const sequelize = new Sequelize(process.env.DATABASE_URL!, { logging: false, define: { underscored: true } });
   const defs = loadServiceDefinitions(services);
   for (const d of defs) await d.init(sequelize);
-  const { app, services: loaded, drain } = await createApp({ services: defs, validateResponses: true });
+  const { app, services: loaded, drain } = await createApp({ services: defs, sequelize, validateResponses: true });
   const agent = supertest(app);
 
   async function call(method: 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options', url: string, opts: CallOptions = {}): Promise<CallResult> {

@@ -1,0 +1,35 @@
+/**
+ * Stage 6, handle: the operation's handler runs in the request's unit of work (one transaction, the tenant of the
+ * principal set for it, lib/db/unit-of-work.ts). Its reply is checked against the spec while the transaction is still
+ * open, so a drift rolls back; a streamed reply is written inside the transaction, a JSON one after the commit.
+ */
+import { withUnitOfWork } from '../db/unit-of-work';
+import { logger } from '../logger';
+import type { BaseContext } from '../service';
+import type { Exchange, HandlerReply } from './exchange';
+import { checkReply, isStreamed, respond } from './respond';
+
+export async function handle(ex: Exchange): Promise<void> {
+  const def = ex.service!.def;
+  const operationId = ex.operation!.operationId!;
+  const fn = def.handlers[operationId];
+  const run = async (transaction?: unknown) => {
+    const ctx: BaseContext<unknown> = {
+      principal: ex.principal,
+      requestId: ex.requestId,
+      operationId,
+      log: logger.child({ requestId: ex.requestId, operationId }),
+      startedAt: ex.startedAt,
+      locals: ex.locals,
+      transaction,
+    };
+    ex.reply = (await fn(ex.input as never, ctx)) as HandlerReply;
+    ex.status = ex.reply.status;
+    checkReply(ex);
+    if (isStreamed(ex.reply)) await respond(ex);
+  };
+  const sequelize = ex.app.sequelize;
+  if (!sequelize || def.unitOfWork === false) return run();
+  const tenant = ex.principal === undefined ? null : (def.tenantOf?.(ex.principal) ?? null);
+  await withUnitOfWork(sequelize, { tenant }, (uow) => run(uow.transaction));
+}

@@ -1,0 +1,104 @@
+/**
+ * The request pipeline, in the order every request takes:
+ *
+ *   match -> negotiate -> body -> authenticate -> validate -> handle -> respond
+ *
+ * Each stage is one file in lib/http/ and either adds to the exchange or throws an ApiError, which the owning
+ * service renders in its product's error body. A request under no service's base path gets an RFC 9457 404.
+ */
+import crypto from 'node:crypto';
+import type { Request, Response } from 'express';
+import { ApiError } from '../errors';
+import { logger } from '../logger';
+import type { ErrorInfo } from '../service';
+import { authenticate } from './authenticate';
+import { body } from './body';
+import type { AppContext, Exchange, Stage } from './exchange';
+import { handle } from './handle';
+import { match, pickService } from './match';
+import { negotiate } from './negotiate';
+import { respond } from './respond';
+import { validate } from './validate';
+
+export const STAGES: ReadonlyArray<readonly [string, Stage]> = [
+  ['match', match],
+  ['negotiate', negotiate],
+  ['body', body],
+  ['authenticate', authenticate],
+  ['validate', validate],
+  ['handle', handle],
+  ['respond', respond],
+];
+
+const REQUEST_ID = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** Render a failure in the service's own error body; a 413 closes the connection once the answer is out. */
+export function renderError(ex: Exchange, err: unknown): void {
+  const { req, res } = ex;
+  const apiErr = err instanceof ApiError ? err : new ApiError('internal', 'Internal server error');
+  if (!(err instanceof ApiError)) ex.log.error({ err }, 'unhandled error');
+  const info: ErrorInfo = {
+    operationId: ex.operation?.operationId, principal: ex.principal, requestId: ex.requestId, locals: ex.locals,
+    method: req.method, path: req.path,
+  };
+  const out = ex.service!.def.renderError(apiErr, info);
+  ex.status = out.status;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.status(out.status);
+  for (const [k, v] of Object.entries({ ...(apiErr.extra.headers ?? {}), ...(out.headers ?? {}) })) res.setHeader(k, v);
+  res.setHeader('Content-Type', out.contentType ?? 'application/json; charset=utf-8');
+  if (apiErr.kind === 'payloadTooLarge') {
+    // the rest of the body is not read: say so, then half-close after the answer and discard what still arrives
+    res.setHeader('Connection', 'close');
+    res.on('finish', () => {
+      req.resume();
+      req.socket.end();
+      setTimeout(() => req.socket.destroy(), 2000).unref();
+    });
+  }
+  res.end(req.method === 'HEAD' ? undefined : JSON.stringify(out.body));
+}
+
+export function pipeline(app: AppContext, pending: Set<Promise<void>>) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const sent = req.headers['x-request-id'];
+    const requestId = typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : crypto.randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    const log = logger.child({ requestId });
+    const service = pickService(app.services, req.path);
+    if (!service) {
+      res.status(404).type('application/problem+json').send(JSON.stringify({
+        type: 'about:blank', title: 'Not Found', status: 404, detail: `No service serves ${req.path}`,
+      }));
+      log.info({ method: req.method, path: req.path, status: 404 }, 'request');
+      return;
+    }
+    const ex: Exchange = {
+      app, req, res, requestId, startedAt: new Date(), log, service,
+      method: req.method === 'HEAD' ? 'get' : req.method.toLowerCase(),
+      pathParams: {}, accepted: [], status: 500,
+      locals: service.def.makeLocals?.({ method: req.method, path: req.path, headers: req.headers }) ?? {},
+    };
+    try {
+      for (const [, stage] of STAGES) await stage(ex);
+    } catch (err) {
+      renderError(ex, err);
+    } finally {
+      await (ex.form as { cleanup?: () => Promise<void> } | undefined)?.cleanup?.();
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const operationId = ex.operation?.operationId;
+      log.info({ method: req.method, path: req.path, operationId, status: ex.status, durationMs: Math.round(durationMs * 10) / 10 }, 'request');
+      const { afterCall } = service.def;
+      if (afterCall && operationId) {
+        const p = afterCall({ operationId, principal: ex.principal, status: ex.status, startedAt: ex.startedAt, durationMs, locals: ex.locals })
+          .catch((err) => log.error({ err }, 'afterCall failed'));
+        pending.add(p);
+        void p.finally(() => pending.delete(p));
+      }
+    }
+  };
+}
