@@ -56,14 +56,11 @@ export function loadServiceDefinitions(names: string[]): ServiceDefinition[] {
 export interface AppHandle {
   app: express.Express;
   services: LoadedService[];
-  /** resolves when every afterCall started so far has settled */
-  drain(): Promise<void>;
 }
 
 export async function createApp(opts: AppOptions): Promise<AppHandle> {
   const passport = new Passport();
   const services: MountedService[] = [];
-  const pending = new Set<Promise<void>>();
 
   for (const def of opts.services) {
     const file = def.specFile ?? specPath(def.name);
@@ -119,13 +116,7 @@ export async function createApp(opts: AppOptions): Promise<AppHandle> {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  app.use(pipeline(context, pending));
+  app.use(pipeline(context));
 
-  return {
-    app,
-    services,
-    drain: async () => {
-      while (pending.size) await Promise.all([...pending]);
-    },
-  };
+  return { app, services };
 }

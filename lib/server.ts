@@ -7,6 +7,7 @@ import { openDatabase, type Database } from './db';
 import { logger } from './logger';
 import { migrate } from './migrate';
 import { startJobs } from './jobs';
+import { checkSettings } from './settings';
 import type { ServiceDefinition } from './service';
 
 export interface RunningServer {
@@ -20,11 +21,12 @@ export interface RunningServer {
 export async function startServer(opts: { port?: number; host?: string; services?: string[]; databaseUrl?: string; dataDir?: string } = {}): Promise<RunningServer> {
   const names = opts.services ?? config.services ?? discoverServices();
   const defs = loadServiceDefinitions(names);
+  checkSettings(defs);
   const db = await openDatabase({ url: opts.databaseUrl, dataDir: opts.dataDir });
   try {
     await migrate(db.sequelize);
     for (const def of defs) await def.init(db.sequelize);
-    const { app, drain } = await createApp({ services: defs, sequelize: db.sequelize });
+    const { app } = await createApp({ services: defs, sequelize: db.sequelize });
     const server = http.createServer(app);
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
@@ -45,7 +47,6 @@ export async function startServer(opts: { port?: number; host?: string; services
       const timer = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
       await closed;
       clearTimeout(timer);
-      await drain();
       await jobs.stop();
       for (const def of defs) await def.stop?.().catch((err) => logger.error({ err }, 'service stop failed'));
       await db.close();

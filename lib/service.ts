@@ -25,6 +25,10 @@ type BodyOfRequest<Op> = Op extends { requestBody?: infer RB }
   : undefined;
 type ResponsesOf<Op> = Op extends { responses: infer R } ? R : never;
 type ContentOf<R> = R extends { content: infer C } ? C[keyof C] : undefined;
+/** The headers a response documents (openapi-typescript adds an index signature: dropped, so a typo is a type error). */
+type HeadersOf<R> = R extends { headers: infer H }
+  ? { [K in keyof H as string extends K ? never : K]?: string }
+  : Record<string, never>;
 
 /** What a handler receives: validated, coerced, defaults applied. */
 export interface OpInput<Op> {
@@ -39,19 +43,20 @@ export type Reply<Op> = {
   [S in keyof ResponsesOf<Op>]: {
     status: S;
     body: ContentOf<ResponsesOf<Op>[S]> | RawBody;
-    headers?: Record<string, string>;
+    /** only headers the spec documents for this status (checked again at run time with response validation) */
+    headers?: HeadersOf<ResponsesOf<Op>[S]>;
   };
 }[keyof ResponsesOf<Op>];
 
 /** Per-request context given to every handler. */
-export interface BaseContext<P> {
+export interface BaseContext<P, L extends Record<string, unknown> = Record<string, unknown>> {
   principal: P;
   requestId: string;
   operationId: string;
   log: Logger;
   startedAt: Date;
-  /** service-scoped per-request state (e.g. a trace code); set by the service's makeContext hook */
-  locals: Record<string, unknown>;
+  /** service-scoped per-request state (e.g. a trace code); made by the service's makeLocals */
+  locals: L;
   /**
    * the request's unit of work (a Sequelize Transaction): every query of the handler runs in it without passing it,
    * with the principal's tenant set (row-level security); committed before a JSON answer is sent
@@ -109,8 +114,14 @@ export interface ServiceDefinition {
   init(sequelize: Sequelize): Promise<void> | void;
   /** per-request locals, created before authentication */
   makeLocals?(req: { method: string; path: string; headers: Record<string, string | string[] | undefined> }): Record<string, unknown>;
-  /** called after every answered request (success or failure) with what was done, for auditing */
-  afterCall?(record: CallRecord): Promise<void>;
+  /**
+   * what was done, for an audit trail, written so that no answered call is missing from it: for a reply the handler
+   * produced, inside the request's unit of work just before its commit (the record commits with the work or not at
+   * all); for a failure, on its own before the error answer is sent. A failure of this hook fails the request.
+   */
+  recordCall?(record: CallRecord): Promise<void>;
+  /** the service's settings, checked at start-up (lib/settings.ts) */
+  settings?: { check(): string[] };
   /**
    * the tenant whose rows an authenticated request may touch (row-level security, lib/db/unit-of-work.ts); null or
    * absent: the request runs without a tenant (the service's tables are then as open as the database role allows)

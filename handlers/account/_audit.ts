@@ -1,48 +1,60 @@
 /**
- * Audit actions of the service's own calls, written in batches: a call's action joins the current batch, which is
- * inserted with one statement after AUDIT_FLUSH_MS or at AUDIT_BATCH rows. flush() drains it (at shutdown).
+ * Audit actions of the service's own calls. A call's action is inserted into account.audit_outbox in the request's
+ * own unit of work (it commits with the call's work; a failed call's action is written before its error answer), so
+ * an answered call is never missing from the trail, whatever happens to the process after. A background job of every
+ * server process moves outbox rows into account.audit_actions in batches (claimed with SKIP LOCKED, so processes
+ * never move one row twice), which keeps the audit_counts triggers off the request path. The trail is therefore
+ * complete but read a few milliseconds late (AUDIT_FLUSH_MS).
  */
+import { QueryTypes, type CreationAttributes } from 'sequelize';
 import { outsideUnitOfWork } from '../../lib/db/unit-of-work';
-import { AuditAction } from '../../models/account';
-import type { CreationAttributes } from 'sequelize';
-
-const FLUSH_MS = Number(process.env.AUDIT_FLUSH_MS || 20);
-const BATCH = 500;
+import type { JobSpec } from '../../lib/jobs';
+import { accountDb, type AuditAction } from '../../models/account';
+import { accountSettings } from './_settings';
 
 type Row = CreationAttributes<AuditAction>;
-let pending: { rows: Row[]; done: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | undefined;
-let timer: NodeJS.Timeout | undefined;
-const inFlight = new Set<Promise<void>>();
+const COLUMNS = ['username', 'company_key', 'trace_code', 'client', 'server', 'service', 'operation', 'time',
+  'tz_offset_minutes', 'method_group', 'points_count', 'duration', 'duration_ms'];
+const BATCH = 1000;
 
-function write(): Promise<void> {
-  if (timer) clearTimeout(timer);
-  timer = undefined;
-  const batch = pending;
-  pending = undefined;
-  if (!batch) return Promise.resolve();
-  const p = AuditAction.bulkCreate(batch.rows, { returning: false }).then(() => batch.resolve(), (e) => batch.reject(e));
-  inFlight.add(p);
-  void p.finally(() => inFlight.delete(p));
-  return batch.done;
+/** Write the action in the ambient unit of work (or on its own outside one). */
+export async function recordAction(row: Row): Promise<void> {
+  await accountDb().query(
+    `INSERT INTO account.audit_outbox (${COLUMNS.join(', ')})
+     VALUES (:username, :companyKey, :traceCode, :client, :server, :service, :operation, :time, :tzOffsetMinutes,
+             :methodGroup, :pointsCount, :duration, :durationMs)`,
+    { replacements: { tzOffsetMinutes: 0, pointsCount: 0, duration: 'PT0S', durationMs: 0, ...row } },
+  );
 }
 
-/** Resolves once the action is stored. */
-export function recordAction(row: Row): Promise<void> {
-  if (!pending) {
-    let resolve!: () => void;
-    let reject!: (e: unknown) => void;
-    const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-    pending = { rows: [], done, resolve, reject };
-    // the batch is written on its own, never inside (nor rolled back with) the request that happened to start it
-    timer = setTimeout(() => outsideUnitOfWork(write), FLUSH_MS);
-  }
-  pending.rows.push(row);
-  const done = pending.done;
-  if (pending.rows.length >= BATCH) void outsideUnitOfWork(write).catch(() => undefined);
-  return done;
+/** Move up to `limit` outbox rows into the trail, oldest first; answers how many moved. */
+export async function moveOutbox(limit = BATCH): Promise<number> {
+  const rows = await outsideUnitOfWork(() => accountDb().query<{ n: number }>(
+    `WITH moved AS (
+       DELETE FROM account.audit_outbox WHERE id IN (
+         SELECT id FROM account.audit_outbox ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED)
+       RETURNING *
+     ), ins AS (
+       INSERT INTO account.audit_actions (${COLUMNS.join(', ')})
+       SELECT ${COLUMNS.join(', ')} FROM moved ORDER BY id
+       RETURNING 1
+     )
+     SELECT count(*)::int AS n FROM ins`,
+    { replacements: { limit }, type: QueryTypes.SELECT },
+  ));
+  return rows[0]?.n ?? 0;
 }
 
+/** Move everything that is in the outbox now (shutdown, tests, admin commands). */
 export async function flushAudit(): Promise<void> {
-  await write().catch(() => undefined);
-  await Promise.all([...inFlight]);
+  while ((await moveOutbox()) > 0) { /* next batch */ }
 }
+
+export const auditJob = (): JobSpec => ({
+  name: 'account-audit-outbox',
+  mode: 'every-process',
+  get everyMs() { return accountSettings.values.AUDIT_FLUSH_MS; },
+  async run(signal) {
+    while (!signal.aborted && (await moveOutbox()) === BATCH) { /* a full batch: more may be waiting */ }
+  },
+});

@@ -5,9 +5,12 @@
 import { QueryTypes } from 'sequelize';
 import { outsideUnitOfWork } from '../../lib/db/unit-of-work';
 import { accountDb } from '../../models/account';
+import { accountSettings } from './_settings';
 
-const num = (name: string, d: number) => Number(process.env[name] || d);
-const settings = () => ({ max: num('LOGIN_MAX_FAILURES', 5), window: num('LOGIN_WINDOW_SECONDS', 900), lock: num('LOGIN_LOCK_SECONDS', 900) });
+const settings = () => {
+  const v = accountSettings.values;
+  return { max: v.LOGIN_MAX_FAILURES, window: v.LOGIN_WINDOW_SECONDS, lock: v.LOGIN_LOCK_SECONDS };
+};
 
 /** Seconds until the username may try again, or 0 when it is not locked. */
 export async function lockedFor(username: string): Promise<number> {

@@ -7,11 +7,12 @@ import crypto from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { once, persistedSecret } from '../../lib/persisted-secret';
 import { accountDb, User } from '../../models/account';
+import { accountSettings } from './_settings';
 
 const ISSUER = 'conformant-account';
 /** The HS256 key as a KeyObject (jsonwebtoken would otherwise re-derive one from the string on every call). */
 export const jwtSecret = once(async () => crypto.createSecretKey(Buffer.from(
-  process.env.ACCOUNT_JWT_SECRET ||
+  accountSettings.values.ACCOUNT_JWT_SECRET ||
     (await persistedSecret(accountDb(), 'account.settings', 'jwt_secret', () => crypto.randomBytes(48).toString('base64url'))),
   'utf8',
 )));

@@ -1,12 +1,13 @@
 /** tracedata: the vendor's process stamp carried by every audit action and every error body. */
 import crypto from 'node:crypto';
 import os from 'node:os';
+import { accountSettings } from './_settings';
 
 export const SERVICE = 'ACCOUNT';
 
-/** `server` must match ^\w+$ (2..256): the configured SERVER_NAME or the host name with other characters as _. */
+/** `server` must match ^[A-Za-z0-9_]+$ (2..256): the configured SERVER_NAME or the host name with other characters as _. */
 export const serverName = (() => {
-  const raw = (process.env.SERVER_NAME || os.hostname() || 'server').replace(/\W/g, '_').slice(0, 256);
+  const raw = (accountSettings.values.SERVER_NAME || os.hostname() || 'server').replace(/[^A-Za-z0-9_]/g, '_').slice(0, 256);
   return raw.length >= 2 ? raw : `${raw}__`.slice(0, 2);
 })();
 

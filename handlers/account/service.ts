@@ -3,7 +3,9 @@ import { Strategy as BearerStrategy } from 'passport-http-bearer';
 import { ApiError } from '../../lib/errors';
 import type { ServiceDefinition } from '../../lib/service';
 import { initAccountModels, User } from '../../models/account';
-import { flushAudit, recordAction } from './_audit';
+import { auditJob, flushAudit, recordAction } from './_audit';
+import { defaultQuota } from './_quota';
+import { accountSettings } from './_settings';
 import { handlers } from './index';
 import { userOfToken } from './_tokens';
 import { clientOf, isoDuration, newLocals, serverName, SERVICE, tracedata, type TraceLocals } from './_trace';
@@ -36,8 +38,8 @@ const service: ServiceDefinition = {
     const message = err.kind === 'internal' ? 'Internal Server Error' : err.message;
     return { status: err.status, headers, body: { tracedata: td, message } };
   },
-  /** every call attributable to an account becomes an audit action */
-  async afterCall(call) {
+  /** every call attributable to an account becomes an audit action, written with the call's own work */
+  async recordCall(call) {
     const locals = call.locals as TraceLocals & { actor?: User };
     const user = (call.principal as User | undefined) ?? locals.actor;
     if (!user) return;
@@ -56,6 +58,18 @@ const service: ServiceDefinition = {
       duration: isoDuration(call.durationMs),
       durationMs: call.durationMs,
     });
+  },
+  jobs: [auditJob()],
+  settings: {
+    check: () => {
+      const problems = accountSettings.check();
+      try {
+        defaultQuota();
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
+      return problems;
+    },
   },
   stop: flushAudit,
 };

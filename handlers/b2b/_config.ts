@@ -1,22 +1,25 @@
-/** The b2b service's own settings, read from the environment on every use (so a test can switch them). */
+/** The b2b service's settings (environment variables), checked at start-up by the kernel (lib/settings.ts). */
+import { defineSettings } from '../../lib/settings';
 
-function flag(name: string, fallback: boolean): boolean {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  return !['0', 'false', 'no', 'off'].includes(raw.trim().toLowerCase());
-}
+const KEY_HEX = /^[0-9a-fA-F]{64}$/;
+const KEY_BASE64 = /^[A-Za-z0-9+/]{43}=$/;
 
-export const b2bConfig = {
-  /** B2B_DEV_ENDPOINTS: GET dev/token and dev/ping answer (default) or are a 404 like an unknown path */
-  get devEndpoints() { return flag('B2B_DEV_ENDPOINTS', true); },
-  /** B2B_CLOCK_SKEW_SECONDS: how far in the future a token's stamp may lie (default 60) */
-  get clockSkewSeconds() {
-    const raw = process.env.B2B_CLOCK_SKEW_SECONDS;
-    if (raw === undefined || raw.trim() === '') return 60;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`B2B_CLOCK_SKEW_SECONDS must be a non-negative integer, got "${raw}"`);
-    return n;
+export const b2bSettings = defineSettings({
+  B2B_DEV_ENDPOINTS: { kind: 'bool', env: 'B2B_DEV_ENDPOINTS', default: true, doc: 'false: GET dev/token and dev/ping are 404s like unknown paths' },
+  B2B_CLOCK_SKEW_SECONDS: { kind: 'int', env: 'B2B_CLOCK_SKEW_SECONDS', default: 60, min: 0, doc: "how far in the future a token's stamp may lie" },
+  B2B_SECRET_KEY: {
+    kind: 'secret', env: 'B2B_SECRET_KEY', doc: 'AES-256 key of pass_hash at rest: 64 hex digits or base64 of 32 bytes (default: generated once)',
+    parse: (raw) => {
+      if (!KEY_HEX.test(raw) && !KEY_BASE64.test(raw)) throw new Error('must be 32 bytes written as 64 hex digits or as base64');
+      return raw;
+    },
   },
-  /** B2B_SECRET_KEY: AES-256 key of pass_hash at rest, 32 bytes as 64 hex digits or base64; generated once when unset */
+});
+
+/** The values as the handlers read them (at each use, so a test can switch them). */
+export const b2bConfig = {
+  get devEndpoints() { return b2bSettings.values.B2B_DEV_ENDPOINTS; },
+  get clockSkewSeconds() { return b2bSettings.values.B2B_CLOCK_SKEW_SECONDS; },
+  /** raw: _crypto.ts parses it and names a malformed key at first use too */
   get secretKey() { return process.env.B2B_SECRET_KEY || undefined; },
 };

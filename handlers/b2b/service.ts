@@ -5,6 +5,7 @@ import { initB2bModels } from '../../models/b2b';
 import { handlers } from './index';
 import { renderB2bError } from './_events';
 import { ArRestStrategy } from './_strategy';
+import { b2bSettings } from './_config';
 
 const service: ServiceDefinition = {
   name: 'b2b',
@@ -14,5 +15,6 @@ const service: ServiceDefinition = {
   tenantOf: (principal) => (principal as B2bPrincipal).domain.uid,
   strategies: () => ({ ArRest: new ArRestStrategy() }),
   renderError: renderB2bError,
+  settings: b2bSettings,
 };
 export default service;

@@ -64,8 +64,10 @@ export interface Exchange {
   locals: Record<string, unknown>;
   /** set by handle */
   reply?: HandlerReply;
-  /** the status answered, for the log and afterCall */
+  /** the status answered, for the log */
   status: number;
+  /** whether the service's recordCall has run for this request */
+  recorded?: boolean;
 }
 
 /** A stage: does its part of the request or throws an ApiError that the service renders. */

@@ -1,7 +1,8 @@
 /**
  * Stage 6, handle: the operation's handler runs in the request's unit of work (one transaction, the tenant of the
  * principal set for it, lib/db/unit-of-work.ts). Its reply is checked against the spec while the transaction is still
- * open, so a drift rolls back; a streamed reply is written inside the transaction, a JSON one after the commit.
+ * open, so a drift rolls back, and the service's record of the call (its audit) is written in the same transaction;
+ * a streamed reply is written inside the transaction, a JSON one after the commit.
  */
 import { withUnitOfWork } from '../db/unit-of-work';
 import { logger } from '../logger';
@@ -26,10 +27,26 @@ export async function handle(ex: Exchange): Promise<void> {
     ex.reply = (await fn(ex.input as never, ctx)) as HandlerReply;
     ex.status = ex.reply.status;
     checkReply(ex);
+    await recordCall(ex, ex.reply.status);
     if (isStreamed(ex.reply)) await respond(ex);
   };
   const sequelize = ex.app.sequelize;
   if (!sequelize || def.unitOfWork === false) return run();
   const tenant = ex.principal === undefined ? null : (def.tenantOf?.(ex.principal) ?? null);
-  await withUnitOfWork(sequelize, { tenant }, (uow) => run(uow.transaction));
+  try {
+    await withUnitOfWork(sequelize, { tenant }, (uow) => run(uow.transaction));
+  } catch (err) {
+    ex.recorded = false; // rolled back with the work: the failure is recorded instead
+    throw err;
+  }
+}
+
+/** The service's record of the call (its audit), once per request. */
+export async function recordCall(ex: Exchange, status: number): Promise<void> {
+  const fn = ex.service?.def.recordCall;
+  const operationId = ex.operation?.operationId;
+  if (!fn || !operationId || ex.recorded) return;
+  ex.recorded = true;
+  const durationMs = Date.now() - ex.startedAt.getTime();
+  await fn({ operationId, principal: ex.principal, status, startedAt: ex.startedAt, durationMs, locals: ex.locals });
 }

@@ -10,11 +10,11 @@ import crypto from 'node:crypto';
 import type { Request, Response } from 'express';
 import { ApiError } from '../errors';
 import { logger } from '../logger';
-import type { ErrorInfo } from '../service';
+import type { ErrorInfo, RenderedError } from '../service';
 import { authenticate } from './authenticate';
 import { body } from './body';
 import type { AppContext, Exchange, Stage } from './exchange';
-import { handle } from './handle';
+import { handle, recordCall } from './handle';
 import { match, pickService } from './match';
 import { negotiate } from './negotiate';
 import { respond } from './respond';
@@ -32,25 +32,30 @@ export const STAGES: ReadonlyArray<readonly [string, Stage]> = [
 
 const REQUEST_ID = /^[A-Za-z0-9_.-]{1,128}$/;
 
-/** Render a failure in the service's own error body; a 413 closes the connection once the answer is out. */
-export function renderError(ex: Exchange, err: unknown): void {
-  const { req, res } = ex;
-  const apiErr = err instanceof ApiError ? err : new ApiError('internal', 'Internal server error');
+/** The failure in the service's own error body (not yet written). */
+export function renderError(ex: Exchange, err: unknown): { error: ApiError; out: RenderedError } {
+  const error = err instanceof ApiError ? err : new ApiError('internal', 'Internal server error');
   if (!(err instanceof ApiError)) ex.log.error({ err }, 'unhandled error');
   const info: ErrorInfo = {
     operationId: ex.operation?.operationId, principal: ex.principal, requestId: ex.requestId, locals: ex.locals,
-    method: req.method, path: req.path,
+    method: ex.req.method, path: ex.req.path,
   };
-  const out = ex.service!.def.renderError(apiErr, info);
+  const out = ex.service!.def.renderError(error, info);
   ex.status = out.status;
+  return { error, out };
+}
+
+/** Write a rendered failure; a 413 closes the connection once the answer is out. */
+export function writeError(ex: Exchange, { error, out }: { error: ApiError; out: RenderedError }): void {
+  const { req, res } = ex;
   if (res.headersSent) {
     res.destroy();
     return;
   }
   res.status(out.status);
-  for (const [k, v] of Object.entries({ ...(apiErr.extra.headers ?? {}), ...(out.headers ?? {}) })) res.setHeader(k, v);
+  for (const [k, v] of Object.entries({ ...(error.extra.headers ?? {}), ...(out.headers ?? {}) })) res.setHeader(k, v);
   res.setHeader('Content-Type', out.contentType ?? 'application/json; charset=utf-8');
-  if (apiErr.kind === 'payloadTooLarge') {
+  if (error.kind === 'payloadTooLarge') {
     // the rest of the body is not read: say so, then half-close after the answer and discard what still arrives
     res.setHeader('Connection', 'close');
     res.on('finish', () => {
@@ -62,7 +67,19 @@ export function renderError(ex: Exchange, err: unknown): void {
   res.end(req.method === 'HEAD' ? undefined : JSON.stringify(out.body));
 }
 
-export function pipeline(app: AppContext, pending: Set<Promise<void>>) {
+/** A failure: recorded (the service's audit) before it is answered; if that cannot be done, a 503 instead. */
+async function fail(ex: Exchange, err: unknown): Promise<void> {
+  let rendered = renderError(ex, err);
+  try {
+    await recordCall(ex, rendered.out.status);
+  } catch (recordErr) {
+    ex.log.error({ err: recordErr }, 'the call could not be recorded: answering 503');
+    rendered = renderError(ex, new ApiError('unavailable', 'Service temporarily unavailable'));
+  }
+  writeError(ex, rendered);
+}
+
+export function pipeline(app: AppContext) {
   return async (req: Request, res: Response): Promise<void> => {
     const sent = req.headers['x-request-id'];
     const requestId = typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : crypto.randomUUID();
@@ -86,19 +103,12 @@ export function pipeline(app: AppContext, pending: Set<Promise<void>>) {
     try {
       for (const [, stage] of STAGES) await stage(ex);
     } catch (err) {
-      renderError(ex, err);
+      await fail(ex, err);
     } finally {
       await (ex.form as { cleanup?: () => Promise<void> } | undefined)?.cleanup?.();
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       const operationId = ex.operation?.operationId;
       log.info({ method: req.method, path: req.path, operationId, status: ex.status, durationMs: Math.round(durationMs * 10) / 10 }, 'request');
-      const { afterCall } = service.def;
-      if (afterCall && operationId) {
-        const p = afterCall({ operationId, principal: ex.principal, status: ex.status, startedAt: ex.startedAt, durationMs, locals: ex.locals })
-          .catch((err) => log.error({ err }, 'afterCall failed'));
-        pending.add(p);
-        void p.finally(() => pending.delete(p));
-      }
     }
   };
 }

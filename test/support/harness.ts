@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import { Sequelize } from 'sequelize';
 import supertest from 'supertest';
 import { createApp, loadServiceDefinitions, type LoadedService } from '../../lib/app';
+import { startJobs } from '../../lib/jobs';
 import { mediaMatches, ServiceSpec } from '../../lib/spec';
 
 export interface CallOptions {
@@ -56,7 +57,9 @@ export async function harness(services: string[]) {
   const sequelize = new Sequelize(process.env.DATABASE_URL!, { logging: false, define: { underscored: true } });
   const defs = loadServiceDefinitions(services);
   for (const d of defs) await d.init(sequelize);
-  const { app, services: loaded, drain } = await createApp({ services: defs, sequelize, validateResponses: true });
+  const { app, services: loaded } = await createApp({ services: defs, sequelize, validateResponses: true });
+  // the services' background loops (the account audit outbox), as the server runs them
+  const jobs = startJobs(sequelize, defs.flatMap((d) => d.jobs ?? []), { error: () => undefined, warn: () => undefined, info: () => undefined });
   const agent = supertest(app);
 
   async function call(method: 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options', url: string, opts: CallOptions = {}): Promise<CallResult> {
@@ -84,7 +87,7 @@ export async function harness(services: string[]) {
   }
 
   async function close() {
-    await drain();
+    await jobs.stop();
     for (const d of defs) await d.stop?.();
     await sequelize.close();
   }
