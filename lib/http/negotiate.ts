@@ -4,7 +4,7 @@
  * media types (generated clients send `Accept: application/json` on every call) still gets the success body.
  */
 import { ApiError } from '../errors';
-import { mediaMatches, negotiate as negotiateMedia, ServiceSpec } from '../spec';
+import { isJsonMedia, mediaMatches, negotiate as negotiateMedia, ServiceSpec } from '../spec';
 import type { Exchange } from './exchange';
 
 export function hasBody(ex: Exchange): boolean {
@@ -21,7 +21,9 @@ export function negotiate(ex: Exchange): void {
   const consumes = ServiceSpec.consumes(info);
   if (hasBody(ex) && consumes.length) {
     const ct = mediaTypeOf(ex.req.headers['content-type']);
-    if (!ct || !consumes.some((d) => mediaMatches(d, ct))) {
+    // any JSON media type (application/*+json) is taken where application/json is: it is read and validated as JSON
+    const json = isJsonMedia(ct) && consumes.some((d) => isJsonMedia(d));
+    if (!ct || (!json && !consumes.some((d) => mediaMatches(d, ct)))) {
       throw new ApiError('unsupportedMediaType', `Content-Type ${ct || '(none)'} is not supported; use ${consumes.join(' or ')}`);
     }
   }
