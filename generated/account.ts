@@ -15,7 +15,8 @@ export interface paths {
          * User actions for a period.
          * @description Answers a page of user actions with totals. `from` and `to` are inclusive instants. Without `from` the period
          *     starts at the beginning of the current day (in the account's timezone); without `to` it ends now.
-         *     A `from` later than `to` answers 400. Actions can be filtered by service, operation and method group and sorted
+         *     A `from` later than `to` (also after the defaults, e.g. a `from` in the future without `to`) is an empty period:
+         *     no actions, `statistics.filter.total` 0, `statistics.overall.total` as always. Actions can be filtered by service, operation and method group and sorted
          *     by `sort_field` in `sort_direction`.
          */
         get: operations["read_audit"];
@@ -124,7 +125,9 @@ export interface paths {
         };
         /**
          * Read the account's quotas.
-         * @description Answers the caller's quotas, grouped by service.
+         * @description Answers the caller's quotas, grouped by service. An account whose quotas the operators have not set has the
+         *     default plan: UNIVERSAL / PLAN with 15 points a request, 1500 a day, 1500 a date window and 5 concurrent
+         *     executions, unless the deployment configures other values. Usage beyond these quotas is not recorded.
          */
         get: operations["read_quota"];
         put?: never;
@@ -146,8 +149,8 @@ export interface paths {
          * Usage report for a period as an XLSX file.
          * @description The same usage as the statistics, for the same period rules, as an XLSX workbook.
          *     Without `from` and `to` the period runs from the first day of the current month to today, today excluded.
-         *     Days are counted in the account's timezone. An explicit `from` later than an explicit `to` answers 400,
-         *     and so does a period longer than 3653 days.
+         *     Days are counted in the account's timezone. Any dates of the years 0001 to 9999 are taken, however far apart;
+         *     a `from` later than `to` is an empty period (a workbook with the header row only).
          */
         get: operations["read_report"];
         put?: never;
@@ -170,8 +173,9 @@ export interface paths {
          * @description Answers the caller's usage per day, service and method group. `from` and `to` are inclusive dates.
          *     Without them the period runs from the first day of the current month to today, today excluded:
          *     `from` defaults to the first day of the current month and `to` to yesterday.
-         *     Days are counted in the account's timezone. An explicit `from` later than an explicit `to` answers 400,
-         *     and so does a period longer than 3653 days.
+         *     Days are counted in the account's timezone. Any dates of the years 0001 to 9999 are taken, however far apart;
+         *     a `from` later than `to` is an empty period (no dates). One answer lists at most 3653 days: a period whose
+         *     usage falls on more days than that answers 400 (ask for shorter periods).
          */
         get: operations["generate_statistics"];
         put?: never;
@@ -543,7 +547,7 @@ export interface components {
             service: components["schemas"]["service_name"];
             /**
              * Format: date-time
-             * @description Time of the request, ISO 8601 with the offset of the account's timezone.
+             * @description Time of the request, ISO 8601 to the millisecond: for calls to this service with the offset of the account's timezone; for usage recorded from other services as it was recorded (the same instant, with the same offset).
              */
             time: string;
         };

@@ -60,7 +60,8 @@ export interface paths {
          * Create or update groups of the caller's domain.
          * @description Each item is matched by `uid`: a new uid creates the group, a known one updates only the fields the item
          *     carries. The batch is one transaction: if any item is refused, nothing is written. Needs role ADMIN. `data`
-         *     holds one `true` per item, in request order.
+         *     holds one `true` per item, in request order. `active_from` and `active_to` must lie within
+         *     0001-01-01T00:00:00.000Z..9999-12-31T23:59:59.999Z once converted to UTC (400 naming the field otherwise).
          */
         post: operations["upsert_groups"];
         delete?: never;
@@ -84,6 +85,14 @@ export interface paths {
          *     carries. `groups_refs` adds the user to each named group; a `!` or `-` prefix removes it from that group;
          *     groups that do not exist are ignored. The batch is one transaction: if any item is refused, nothing is
          *     written. Needs role ADMIN. `data` holds one `true` per item, in request order.
+         *
+         *     A user can be created without `pass_hash`: it is then in state ACTIVATION_REQUIRED (unless the item gives a
+         *     state) and cannot authenticate, whatever its state (SecurityAuthUserActivationRequired), until a pass_hash is
+         *     set. The first pass_hash a user gets (a later item with `pass_hash`, or the operators' set-password command)
+         *     moves it from ACTIVATION_REQUIRED to ACTIVE, unless that item gives a state; later pass_hash changes never
+         *     change the state. `active_from` and `active_to` are kept to the millisecond and answered in UTC, so each must
+         *     lie within 0001-01-01T00:00:00.000Z..9999-12-31T23:59:59.999Z once converted to UTC (400 naming the field
+         *     otherwise).
          */
         post: operations["upsert_users"];
         delete?: never;
@@ -304,7 +313,7 @@ export interface components {
         };
         /**
          * Format: date-time
-         * @description A moment, ISO 8601 with an offset or Z.
+         * @description A moment, ISO 8601 with an offset or Z, to the millisecond. It is answered in UTC (a stamp), so once converted to UTC it must lie within 0001-01-01T00:00:00.000Z..9999-12-31T23:59:59.999Z; a moment outside answers 400 naming the field.
          * @example 3000-01-01T00:00:00.000Z
          */
         moment: string;
@@ -666,7 +675,7 @@ export interface operations {
                  */
                 age?: number;
                 /**
-                 * @description Start of the token's life (ISO 8601); defaults to now.
+                 * @description Start of the token's life (ISO 8601); defaults to now. Cut to whole seconds; from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z once converted to UTC (400 naming date otherwise).
                  * @example 2017-01-05T16:45:23Z
                  */
                 date?: string;
