@@ -2,13 +2,14 @@
  * Usage ingestion: other services' calls recorded as audit actions of an account, with their payloads. A batch is
  * all-or-nothing; points beyond a quota's points_per_request or the day's points_per_day are refused.
  */
-import { QueryTypes, type CreationAttributes, type Transaction } from 'sequelize';
+import { QueryTypes, type Transaction } from 'sequelize';
 import { AdminError } from '../../lib/admin';
 import { explain, specValidator } from '../../lib/spec-schemas';
-import { accountDb, AuditAction, Quota, TraceData, User } from '../../models/account';
+import { accountDb, TraceData, User } from '../../models/account';
 import { isJsonType } from './_convert';
+import { localDay, parseInstant, pgInstant, type Instant } from './_instant';
+import { effectiveQuotas } from './_quota';
 import { durationMs } from './_trace';
-import { localDate, startOfLocalDay, addDays } from './_period';
 
 export interface UsageEvent {
   tracedata: { code: string; client: string; server: string; service: string; operation: string; time: string };
@@ -48,6 +49,8 @@ const eventSchema = {
 
 /** Line of each parsed event in its file, so that errors found while recording name the line too. */
 const lineOf = new WeakMap<UsageEvent, number>();
+/** The instant of each parsed event's tracedata.time, read once by parseUsage. */
+const instantOf = new WeakMap<UsageEvent, Instant>();
 const where = (e: UsageEvent, i: number) => (lineOf.has(e) ? `line ${lineOf.get(e)}` : `event ${i + 1}`);
 
 /** Parse NDJSON text into validated events; every problem is reported with its line number. */
@@ -70,8 +73,10 @@ export function parseUsage(text: string): UsageEvent[] {
     }
     const e = ev as UsageEvent;
     if (!e.tracedata.client.includes('_|_')) errors.push(`line ${i + 1}: tracedata.client must be company_key_|_username`);
-    // the format admits forms JavaScript cannot place in time (a leap second, an hour-only offset)
-    if (Number.isNaN(Date.parse(e.tracedata.time))) errors.push(`line ${i + 1}: tracedata.time is not an instant that can be stored`);
+    // kept exactly with the offset it was written with; what cannot be (year 0000, a leap second, sub-milliseconds) is refused
+    const at = parseInstant(e.tracedata.time);
+    if ('error' in at) errors.push(`line ${i + 1}: tracedata.time ${at.error}`);
+    else instantOf.set(e, at);
     if (durationMs(e.duration ?? 'PT0S') === undefined) errors.push(`line ${i + 1}: duration is not an ISO 8601 duration`);
     for (const p of e.payloads ?? []) {
       if ((p.json === undefined) === (p.base64 === undefined)) errors.push(`line ${i + 1}: a payload needs exactly one of json, base64`);
@@ -91,6 +96,12 @@ export function parseUsage(text: string): UsageEvent[] {
   return events;
 }
 
+const ACTION_COLUMNS: [string, string][] = [
+  ['username', 'text'], ['company_key', 'text'], ['trace_code', 'uuid'], ['client', 'text'], ['server', 'text'], ['service', 'text'],
+  ['operation', 'text'], ['time', 'timestamptz'], ['tz_offset_minutes', 'integer'], ['method_group', 'text'], ['points_count', 'integer'],
+  ['duration', 'text'], ['duration_ms', 'double precision'],
+];
+
 export async function recordUsage(events: UsageEvent[]): Promise<{ recorded: number; payloads: number }> {
   const db = accountDb();
   return db.transaction(async (transaction: Transaction) => {
@@ -99,10 +110,10 @@ export async function recordUsage(events: UsageEvent[]): Promise<{ recorded: num
     for (const u of await User.findAll({ where: { username: names }, transaction, lock: transaction.LOCK.UPDATE, order: [['username', 'ASC']] })) {
       users.set(u.username, u);
     }
-    const quotas = await Quota.findAll({ where: { username: names }, transaction });
+    const quotas = await effectiveQuotas(names, transaction);
     const used = new Map<string, number>();
     const errors: string[] = [];
-    const actions: CreationAttributes<AuditAction>[] = [];
+    const actions: (string | number)[][] = [];
     let payloads = 0;
     // a trace code whose stored data belongs to another account is refused, never overwritten
     const owners = new Map<string, string>();
@@ -120,20 +131,23 @@ export async function recordUsage(events: UsageEvent[]): Promise<{ recorded: num
         continue;
       }
       const points = e.points_count ?? 0;
-      const time = new Date(e.tracedata.time);
-      const quota = quotas.find((q) => q.username === username && q.service === e.tracedata.service && q.methodGroup === e.method_group);
+      const at = instantOf.get(e) ?? parseInstant(e.tracedata.time) as Instant;
+      const quota = quotas.get(username)?.find((q) => q.service === e.tracedata.service && q.methodGroup === e.method_group);
       if (quota) {
         if (points > quota.pointsPerRequest) {
           errors.push(`${where(e, i)}: ${points} points exceed points_per_request ${quota.pointsPerRequest} of ${e.tracedata.service}/${e.method_group}`);
           continue;
         }
-        const day = localDate(time, user.timezone);
+        const day = localDay(at.ms, user.timezone * 60);
         const key = `${username}|${e.tracedata.service}|${e.method_group}|${day}`;
         if (!used.has(key)) {
+          // the local day's bounds are computed by PostgreSQL, which holds days before 1 AD and after 9999 too
           const [row] = await db.query<{ s: string }>(
-            `SELECT coalesce(sum(points_count), 0) AS s FROM account.audit_actions
-              WHERE username = :u AND service = :s AND method_group = :m AND time >= :a AND time < :b`,
-            { replacements: { u: username, s: e.tracedata.service, m: e.method_group, a: startOfLocalDay(day, user.timezone), b: startOfLocalDay(addDays(day, 1), user.timezone) }, type: QueryTypes.SELECT, transaction },
+            `WITH d AS (SELECT date_trunc('day', (CAST(:t AS timestamptz) AT TIME ZONE 'UTC') + make_interval(hours => :tz)) - make_interval(hours => :tz) AS start)
+             SELECT coalesce(sum(points_count), 0) AS s FROM account.audit_actions, d
+              WHERE username = :u AND service = :s AND method_group = :m
+                AND time >= d.start AT TIME ZONE 'UTC' AND time < (d.start + interval '1 day') AT TIME ZONE 'UTC'`,
+            { replacements: { u: username, s: e.tracedata.service, m: e.method_group, t: pgInstant(at.ms), tz: user.timezone }, type: QueryTypes.SELECT, transaction },
           );
           used.set(key, Number(row.s));
         }
@@ -151,11 +165,9 @@ export async function recordUsage(events: UsageEvent[]): Promise<{ recorded: num
       }
       if (e.payloads?.length) owners.set(e.tracedata.code, username);
       const duration = e.duration ?? 'PT0S';
-      actions.push({
-        username, companyKey: company, traceCode: e.tracedata.code, client: e.tracedata.client, server: e.tracedata.server,
-        service: e.tracedata.service, operation: e.tracedata.operation, time, tzOffsetMinutes: user.timezone * 60, // tracedata.time is answered in the account's timezone
-        methodGroup: e.method_group, pointsCount: points, duration, durationMs: durationMs(duration) ?? 0,
-      });
+      // tracedata.time is answered as it was given: the same instant with the same offset
+      actions.push([username, company, e.tracedata.code, e.tracedata.client, e.tracedata.server, e.tracedata.service, e.tracedata.operation,
+        pgInstant(at.ms), at.offsetMinutes, e.method_group, points, duration, durationMs(duration) ?? 0]);
       for (const p of e.payloads ?? []) {
         const payload = p.json !== undefined ? Buffer.from(JSON.stringify(p.json)) : Buffer.from(p.base64!, 'base64');
         await TraceData.upsert({
@@ -167,7 +179,13 @@ export async function recordUsage(events: UsageEvent[]): Promise<{ recorded: num
     }
     if (errors.length) throw new AdminError(`nothing recorded:\n${errors.join('\n')}`);
     for (let k = 0; k < actions.length; k += 5000) {
-      await AuditAction.bulkCreate(actions.slice(k, k + 5000), { transaction, returning: false });
+      // column-wise arrays, so an instant travels as text PostgreSQL reads exactly (a Date before 1 AD would not)
+      const batch = actions.slice(k, k + 5000);
+      await db.query(
+        `INSERT INTO account.audit_actions (${ACTION_COLUMNS.map(([c]) => c).join(', ')})
+         SELECT * FROM unnest(${ACTION_COLUMNS.map(([, type], j) => `$${j + 1}::${type}[]`).join(', ')})`,
+        { bind: ACTION_COLUMNS.map((_, j) => batch.map((row) => row[j])), transaction },
+      );
     }
     return { recorded: events.length, payloads };
   });

@@ -7,6 +7,7 @@ import { QueryTypes } from 'sequelize';
 import { badRequest } from '../../lib/errors';
 import { accountDb } from '../../models/account';
 import { handler } from './_context';
+import { parseInstant, pgInstant } from './_instant';
 import { toActionWire, type AuditRow } from './_mappers';
 import { startOfLocalDay, localDate } from './_period';
 import { streamRows } from './_pgstream';
@@ -20,13 +21,16 @@ const COLUMNS = 'username, company_key, trace_code, client, server, service, ope
 
 export default handler('read_audit', async ({ query }, { principal: user }) => {
   const now = new Date();
-  const from = query.from ? new Date(query.from) : startOfLocalDay(localDate(now, user.timezone), user.timezone);
-  const to = query.to ? new Date(query.to) : now;
-  // date-time admits forms JavaScript cannot place in time (a leap second, an hour-only offset): a 400, not a 500
-  for (const [field, d] of [['from', from], ['to', to]] as const) {
-    if (Number.isNaN(d.getTime())) throw badRequest(`${field} is not an instant that can be compared`, [{ location: 'query', field, message: 'not a valid instant' }]);
-  }
-  if (from > to) throw badRequest('from is after to', [{ location: 'query', field: 'from', message: 'must not be after to' }]);
+  const instant = (field: 'from' | 'to', fallback: Date): number => {
+    const text = query[field];
+    if (text === undefined) return fallback.getTime();
+    const at = parseInstant(text);
+    if ('error' in at) throw badRequest(`${field} ${at.error}`, [{ location: 'query', field, message: at.error }]);
+    return at.ms;
+  };
+  const from = instant('from', startOfLocalDay(localDate(now, user.timezone), user.timezone));
+  const to = instant('to', now);
+  // a from after to is an empty period: an empty page with the totals, not an error
   const sortColumn = SORTABLE[query.sort_field ?? 'time'];
   if (!sortColumn) {
     throw badRequest(`sort_field must be one of ${Object.keys(SORTABLE).join(', ')}`, [{ location: 'query', field: 'sort_field', message: 'unknown field' }]);
@@ -36,7 +40,7 @@ export default handler('read_audit', async ({ query }, { principal: user }) => {
   const params: unknown[] = [];
   const p = (v: unknown) => `$${params.push(v)}`;
   const scope = user.roles.includes('ADMIN') ? `company_key = ${p(user.companyKey)}` : `username = ${p(user.username)}`;
-  const filters = [scope, `time >= ${p(from)}`, `time <= ${p(to)}`];
+  const filters = [scope, `time >= ${p(pgInstant(from))}::timestamptz`, `time <= ${p(pgInstant(to))}::timestamptz`];
   if (query.service_name) filters.push(`service = ${p(query.service_name)}`);
   if (query.operation_id) filters.push(`operation = ${p(query.operation_id)}`);
   if (query.method_group) filters.push(`method_group = ${p(query.method_group)}`);
@@ -53,7 +57,7 @@ export default handler('read_audit', async ({ query }, { principal: user }) => {
   );
   const overall = Number(head.overall ?? 0);
   const periodOnly = filters.length === 3;
-  const coversAll = periodOnly && (!head.first || (head.first >= from && head.last! <= to));
+  const coversAll = periodOnly && (!head.first || (head.first.getTime() >= from && head.last!.getTime() <= to));
   const filtered = coversAll ? overall : Number((await db.query<{ n: string }>(
     `SELECT count(*) AS n FROM account.audit_actions WHERE ${filters.join(' AND ')}`,
     { bind: params, type: QueryTypes.SELECT },

@@ -1,13 +1,11 @@
-/** GET /account/quota (spec/account.yaml · read_quota) — the caller's quotas grouped by service; none set is a 404. */
-import { notFound } from '../../lib/errors';
-import { Quota } from '../../models/account';
+/** GET /account/quota (spec/account.yaml · read_quota) — the caller's quotas grouped by service: its own, or the default plan. */
 import { handler } from './_context';
+import { effectiveQuotas } from './_quota';
 
 export default handler('read_quota', async (_input, { principal: user }) => {
-  const rows = await Quota.findAll({ where: { username: user.username }, order: [['service', 'ASC'], ['methodGroup', 'ASC']] });
-  if (!rows.length) throw notFound('quota of user', user.username);
+  const quotas = (await effectiveQuotas([user.username])).get(user.username)!;
   const services: { service: string; methods: object[] }[] = [];
-  for (const q of rows) {
+  for (const q of quotas) {
     let svc = services[services.length - 1];
     if (svc?.service !== q.service) services.push((svc = { service: q.service, methods: [] }));
     svc.methods.push({

@@ -7,7 +7,7 @@ import { usageRows } from './_statistics';
 
 export default handler('read_report', async ({ query }, { principal: user, log }) => {
   const period = dayPeriod(query, user.timezone);
-  const rows = period.empty ? [] : await usageRows(user, period.start, period.end);
+  const rows = period.empty ? [] : await usageRows(user, period.from, period.to);
   const out = new PassThrough();
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true });
   wb.creator = 'VRt.Account';

@@ -56,3 +56,17 @@ export function expectTracedError(res: { body: any }, operation: string) { // es
   expect(res.body.tracedata.code).toMatch(/^[0-9a-f-]{36}$/);
   expect(typeof res.body.message).toBe('string');
 }
+
+/**
+ * For suites about usage figures rather than quotas: while they run, the default plan (handlers/account/_quota.ts,
+ * read from the environment at each use) allows any amount, so their events are never refused.
+ */
+export function roomyDefaultQuota() {
+  const keys = ['ACCOUNT_DEFAULT_QUOTA_POINTS_PER_REQUEST', 'ACCOUNT_DEFAULT_QUOTA_POINTS_PER_DAY'] as const;
+  const saved = keys.map((k) => process.env[k]);
+  beforeAll(() => {
+    process.env.ACCOUNT_DEFAULT_QUOTA_POINTS_PER_REQUEST = '1000000';
+    process.env.ACCOUNT_DEFAULT_QUOTA_POINTS_PER_DAY = '100000000';
+  });
+  afterAll(() => keys.forEach((k, i) => (saved[i] === undefined ? delete process.env[k] : (process.env[k] = saved[i]))));
+}

@@ -307,6 +307,27 @@ describe('admin: quota enforcement at ingestion', () => {
     expect(await actions(u)).toBe(4);
   });
 
+  it('enforces the default plan on an account with no quota of its own, and only the own quotas once one is set', async () => {
+    const u = await createUser(h);
+    await expect(run('record-usage', { file: ndjson([plan(u, '2024-03-08T08:00:00Z', 16)]) })).rejects.toThrow(/line 1: 16 points exceed points_per_request 15 of UNIVERSAL\/PLAN/);
+    const fifteen = Array.from({ length: 100 }, (_, i) => plan(u, `2024-03-08T08:${String(i % 60).padStart(2, '0')}:00Z`, 15)); // 1500, the day's limit
+    expect(await run('record-usage', { file: ndjson(fifteen) })).toEqual({ recorded: 100, payloads: 0 });
+    await expect(run('record-usage', { file: ndjson([plan(u, '2024-03-08T23:00:00Z', 1)]) })).rejects.toThrow(/quota exceeded: 1501 points on 2024-03-08 .*points_per_day is 1500/);
+    await quota(u, '100000', '100'); // its own plan replaces the default
+    expect(await run('record-usage', { file: ndjson([plan(u, '2024-03-08T23:00:00Z', 100)]) })).toEqual({ recorded: 1, payloads: 0 });
+    expect(await actions(u)).toBe(101);
+  });
+
+  it('counts far days exactly: the first and the last day there is, in the account\'s timezone', async () => {
+    const u = await createUser(h, { timezone: -12 });
+    await quota(u, '30', '20');
+    const first = [plan(u, '0001-01-01T00:00:00-12:00', 20), plan(u, '0001-01-01T23:59:59.999-12:00', 10)];
+    const last = [plan(u, '9999-12-31T00:00:00-12:00', 20), plan(u, '9999-12-31T23:59:59.999-12:00', 10)];
+    expect(await run('record-usage', { file: ndjson([...first, ...last]) })).toEqual({ recorded: 4, payloads: 0 });
+    await expect(run('record-usage', { file: ndjson([plan(u, '9999-12-31T12:00:00-12:00', 1)]) })).rejects.toThrow(/quota exceeded: 31 points on 9999-12-31/);
+    await expect(run('record-usage', { file: ndjson([plan(u, '0001-01-01T12:00:00-12:00', 1)]) })).rejects.toThrow(/quota exceeded: 31 points on 0001-01-01/);
+  });
+
   it('counts the day in the account\'s timezone', async () => {
     const u = await createUser(h, { timezone: 3 });
     await quota(u);
@@ -315,5 +336,29 @@ describe('admin: quota enforcement at ingestion', () => {
     await expect(run('record-usage', { file: ndjson([plan(u, '2024-03-06T20:59:00Z', 10)]) })).rejects.toThrow(/quota exceeded: 45 points on 2024-03-06/);
     expect(await run('record-usage', { file: ndjson([plan(u, '2024-03-06T21:00:00Z', 10)]) })).toEqual({ recorded: 1, payloads: 0 });
     expect(await actions(u)).toBe(3);
+  });
+});
+
+describe('admin: instants of ingested usage', () => {
+  it('refuses, with the line named, a time that cannot be kept exactly: year 0000, a leap second, finer than milliseconds', async () => {
+    const u = await createUser(h);
+    const bad = ['0000-06-01T00:00:00Z', '2016-12-31T23:59:60Z', '2024-01-01T00:00:00.0001Z', '2024-01-01T00:00:00+24:00'];
+    for (const time of bad) {
+      await expect(run('record-usage', { file: ndjson([usageEvent(u, { time: '2024-01-01T00:00:00Z' }), usageEvent(u, { time })]) }))
+        .rejects.toThrow(/line 2: .*tracedata\.time/);
+    }
+    expect(await actions(u)).toBe(0);
+  });
+
+  it('keeps every time RFC 3339 allows exactly, with its own offset', async () => {
+    const u = await createUser(h, { timezone: 3 });
+    const given = ['0001-01-01T00:00:00+14:00', '9999-12-31T23:59:59.999-14:00', '2024-02-05t10:00:00.5-05:38', '2024-02-05 10:00:00+0538', '2024-02-05T10:00:00+05', '0099-03-01T00:00:00Z'];
+    const answered = ['0001-01-01T00:00:00+14:00', '9999-12-31T23:59:59.999-14:00', '2024-02-05T10:00:00.500-05:38', '2024-02-05T10:00:00+05:38', '2024-02-05T10:00:00+05:00', '0099-03-01T00:00:00Z'];
+    const ids = given.map(() => crypto.randomUUID());
+    await run('record-usage', { file: ndjson(given.map((time, i) => usageEvent(u, { code: ids[i], time }))) });
+    const res = await h.call('get', '/account/audit', { token: u.token, query: { from: '0001-01-01T00:00:00+14:00', to: '9999-12-31T23:59:59.999-14:00', limit: 100 } });
+    expect(res.status).toBe(200);
+    const byCode = new Map(res.body.actions.map((a: { tracedata: { code: string; time: string } }) => [a.tracedata.code, a.tracedata.time]));
+    expect(ids.map((c) => byCode.get(c))).toEqual(answered);
   });
 });

@@ -1,9 +1,10 @@
 /** GET /account/statistics */
-import { accountHarness, createUser, expectTracedError, recordEvents, usageEvent, type Harness } from './_fixtures';
+import { accountHarness, createUser, expectTracedError, recordEvents, usageEvent, type Harness, roomyDefaultQuota } from './_fixtures';
 
 let h: Harness;
 beforeAll(async () => { h = await accountHarness(); });
 afterAll(async () => { await h.close(); });
+roomyDefaultQuota();
 
 const URL = '/account/statistics';
 const DAY = 86_400_000;
@@ -195,27 +196,47 @@ describe('generate_statistics', () => {
     ]);
   });
 
-  it('accepts a period of exactly 3653 days and refuses a longer one', async () => {
-    const u = await createUser(h);
-    await recordEvents([usageEvent(u, { time: '2009-12-31T12:00:00Z', points_count: 6 })]);
-    const ok = await h.call('get', URL, { token: u.token, query: { from: '2000-01-01', to: '2009-12-31' } }); // 3653 days
-    expect(ok.status).toBe(200);
-    expect(ok.body.dates).toEqual([{ date: '2009-12-31', services: [{ service: 'UNIVERSAL', methods: [{ method_group: 'PLAN', unique_points_per_day: 6, points_per_day: 6 }] }] }]);
-    for (const query of <Record<string, string>[]>[{ from: '2000-01-01', to: '2010-01-01' }, { from: '2000-01-01' }, { from: '1900-01-01', to: '2024-01-01' }]) {
+  it('accepts a period of any length the schema allows, from 0001-01-01 to 9999-12-31', async () => {
+    const u = await createUser(h, { timezone: -12 });
+    await recordEvents([
+      usageEvent(u, { time: '2009-12-31T12:00:00Z', points_count: 6 }),
+      usageEvent(u, { time: '0001-01-01T12:00:00-12:00', points_count: 2 }), // the first local day there is
+      usageEvent(u, { time: '9999-12-31T23:59:59.999-12:00', points_count: 3 }), // the last one
+    ]);
+    const line = (date: string, n: number) => ({ date, services: [{ service: 'UNIVERSAL', methods: [{ method_group: 'PLAN', unique_points_per_day: n, points_per_day: n }] }] });
+    for (const query of <Record<string, string>[]>[{ from: '2000-01-01', to: '2010-01-01' }, { from: '1900-01-01', to: '2024-01-01' }]) {
       const res = await h.call('get', URL, { token: u.token, query });
-      expect(res.status).toBe(400);
-      expectTracedError(res, 'generate_statistics');
-      expect(res.body.message).toMatch(/3653/);
+      expect({ query, status: res.status }).toEqual({ query, status: 200 });
+      expect(res.body.dates).toEqual([line('2009-12-31', 6)]);
     }
+    const all = await h.call('get', URL, { token: u.token, query: { from: '0001-01-01', to: '9999-12-31' } });
+    expect(all.status).toBe(200);
+    const usage = (dates: { services: { service: string }[] }[]) => dates.filter((d) => d.services[0].service === 'UNIVERSAL'); // not the login's ACCOUNT line
+    expect(usage(all.body.dates)).toEqual([line('0001-01-01', 2), line('2009-12-31', 6), line('9999-12-31', 3)]);
+    const open = await h.call('get', URL, { token: u.token, query: { from: '0001-01-01' } }); // to defaults to yesterday
+    expect(open.status).toBe(200);
+    expect(usage(open.body.dates)).toEqual([line('0001-01-01', 2), line('2009-12-31', 6)]);
   });
 
-  it('refuses an explicit from after an explicit to with 400', async () => {
+  it('refuses, naming to, a period whose usage covers more days than one answer lists (3653)', async () => {
     const u = await createUser(h);
-    const res = await h.call('get', URL, { token: u.token, query: { from: '2024-02-06', to: '2024-02-05' } });
+    const day = (i: number) => new Date(Date.UTC(2000, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
+    await recordEvents(Array.from({ length: 3654 }, (_, i) => usageEvent(u, { time: `${day(i)}T12:00:00Z`, points_count: 1 })));
+    const fits = await h.call('get', URL, { token: u.token, query: { from: day(0), to: day(3652) } });
+    expect(fits.status).toBe(200);
+    expect(fits.body.dates).toHaveLength(3653);
+    const res = await h.call('get', URL, { token: u.token, query: { from: day(0), to: day(3653) } });
     expect(res.status).toBe(400);
     expectTracedError(res, 'generate_statistics');
-    expect(res.body.tracedata.client).toBe(`${u.companyKey}_|_${u.username}`);
-    expect(res.body.message).toMatch(/from/);
+    expect(res.body.message).toMatch(/3653/);
+  });
+
+  it('answers an explicit from after an explicit to as an empty period, not a 400', async () => {
+    const u = await createUser(h);
+    await recordEvents([usageEvent(u, { time: '2024-02-05T12:00:00Z', points_count: 4 }), usageEvent(u, { time: '2024-02-06T12:00:00Z', points_count: 5 })]);
+    const res = await h.call('get', URL, { token: u.token, query: { from: '2024-02-06', to: '2024-02-05' } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ username: u.username, dates: [] });
   });
 
   it('refuses malformed dates with 400', async () => {

@@ -16,15 +16,32 @@ const normalized = (body: { base: { services: ServiceQuota[] } }) => [...body.ba
   .sort((a, b) => a.service.localeCompare(b.service));
 
 describe('read_quota', () => {
-  it('answers 404 with not_found_error when the account has no quota', async () => {
+  it('answers the default plan (the seed\'s example values) to an account with no quota of its own', async () => {
     const u = await createUser(h);
     const res = await h.call('get', URL, { token: u.token });
-    expect(res.status).toBe(404);
-    expect(res.body).toEqual({ resource_id: u.username, detail: { tracedata: expect.any(Object) } });
-    expect(res.body.detail.tracedata).toEqual(expect.objectContaining({
-      service: 'ACCOUNT', operation: 'read_quota', client: `${u.companyKey}_|_${u.username}`,
-    }));
-    expect(res.body.detail.tracedata.code).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ base: { services: [{ service: 'UNIVERSAL', methods: [
+      { method_group: 'PLAN', points_per_request: 15, points_per_day: 1500, points_per_date_window: 1500, max_concurrent_execution: 5 },
+    ] }] } });
+  });
+
+  it('takes the default plan from the environment, read at each request', async () => {
+    const u = await createUser(h);
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      ACCOUNT_DEFAULT_QUOTA_SERVICE: 'ROUTING', ACCOUNT_DEFAULT_QUOTA_METHOD_GROUP: 'ROUTE', ACCOUNT_DEFAULT_QUOTA_POINTS_PER_REQUEST: '7',
+      ACCOUNT_DEFAULT_QUOTA_POINTS_PER_DAY: '70', ACCOUNT_DEFAULT_QUOTA_POINTS_PER_DATE_WINDOW: '', ACCOUNT_DEFAULT_QUOTA_MAX_CONCURRENT_EXECUTION: '0',
+    });
+    try {
+      const res = await h.call('get', URL, { token: u.token });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ base: { services: [{ service: 'ROUTING', methods: [
+        { method_group: 'ROUTE', points_per_request: 7, points_per_day: 70, points_per_date_window: null, max_concurrent_execution: 0 },
+      ] }] } });
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
   });
 
   it('answers the quotas grouped by service, unset limits as null', async () => {
@@ -69,9 +86,8 @@ describe('read_quota', () => {
     expect(mine.status).toBe(200);
     expect(mine.body.base.services).toEqual([{ service: 'STOCK', methods: [expect.objectContaining({ method_group: 'PREDICT', points_per_request: 7 })] }]);
 
-    const adminRes = await h.call('get', URL, { token: admin.token });
-    expect(adminRes.status).toBe(404);
-    expect(adminRes.body.resource_id).toBe(admin.username);
+    const adminRes = await h.call('get', URL, { token: admin.token }); // the admin has the default plan, not the owner's
+    expect(adminRes.status).toBe(200);
     expect(JSON.stringify(adminRes.body)).not.toContain('STOCK');
 
     const theirs = await h.call('get', URL, { token: stranger.token });

@@ -1,10 +1,11 @@
 /** GET /account/report */
 import ExcelJS from 'exceljs';
-import { accountHarness, createUser, expectTracedError, recordEvents, usageEvent, type Harness } from './_fixtures';
+import { accountHarness, createUser, expectTracedError, recordEvents, usageEvent, type Harness, roomyDefaultQuota } from './_fixtures';
 
 let h: Harness;
 beforeAll(async () => { h = await accountHarness(); });
 afterAll(async () => { await h.close(); });
+roomyDefaultQuota();
 
 const URL = '/account/report';
 const HEADER = ['date', 'service', 'method_group', 'unique_points_per_day', 'points_per_day'];
@@ -114,9 +115,26 @@ describe('read_report', () => {
     expect((await readWorkbook(res.raw)).statistics).toEqual([HEADER, ['2019-09-09', 'UNIVERSAL', 'PLAN', 4, 4]]);
   });
 
-  it('refuses from after to, a too long period and malformed dates with a JSON 400', async () => {
+  it('answers any period the schema allows: 0001-01-01..9999-12-31, and from after to as an empty workbook', async () => {
+    const u = await createUser(h, { timezone: 12 });
+    await recordEvents([
+      usageEvent(u, { time: '0001-01-01T00:00:00+12:00', points_count: 2 }),
+      usageEvent(u, { time: '9999-12-31T23:59:59+12:00', points_count: 3 }),
+    ]);
+    const accept = { Accept: 'application/octet-stream, application/json' };
+    const all = await h.call('get', URL, { token: u.token, query: { from: '0001-01-01', to: '9999-12-31' }, headers: accept });
+    expect(all.status).toBe(200);
+    expect(all.headers['content-disposition']).toBe(`attachment; filename="report_${u.username}_0001-01-01_9999-12-31.xlsx"`);
+    const rows = (await readWorkbook(all.raw)).statistics.filter((r) => r[1] !== 'ACCOUNT'); // not the login's line
+    expect(rows).toEqual([HEADER, ['0001-01-01', 'UNIVERSAL', 'PLAN', 2, 2], ['9999-12-31', 'UNIVERSAL', 'PLAN', 3, 3]]);
+    const reversed = await h.call('get', URL, { token: u.token, query: { from: '2024-02-06', to: '2024-02-05' }, headers: accept });
+    expect(reversed.status).toBe(200);
+    expect((await readWorkbook(reversed.raw)).statistics).toEqual([HEADER]);
+  });
+
+  it('refuses malformed dates with a JSON 400', async () => {
     const u = await createUser(h);
-    for (const query of <Record<string, string>[]>[{ from: '2024-02-06', to: '2024-02-05' }, { from: '2000-01-01', to: '2010-01-01' }, { from: '2024-13-01' }, { to: 'yesterday' }]) {
+    for (const query of <Record<string, string>[]>[{ from: '2024-13-01' }, { to: 'yesterday' }, { from: '0000-01-01' }]) {
       const res = await h.call('get', URL, { token: u.token, query, headers: { Accept: 'application/octet-stream, application/json' } });
       expect({ query, status: res.status }).toEqual({ query, status: 400 });
       expect(res.headers['content-type']).toMatch(/^application\/json/);
