@@ -40,13 +40,17 @@ function freshUid(uid: unknown): unknown {
   return name.length > tag.length ? `${tag}${name.slice(tag.length)}` : tag;
 }
 
-/** active_from strictly before active_to when both are given (a documented 400 otherwise). */
-function orderPeriod(item: Record<string, unknown>): void {
-  const a = typeof item.active_from === 'string' ? Date.parse(item.active_from) : NaN;
-  const b = typeof item.active_to === 'string' ? Date.parse(item.active_to) : NaN;
-  if (Number.isNaN(a) || Number.isNaN(b) || a < b) return;
-  if (a === b) delete item.active_from;
-  else [item.active_from, item.active_to] = [item.active_to, item.active_from];
+/**
+ * A moment must lie within 0001-01-01..9999-12-31 once converted to UTC (a documented 400 otherwise). Offsets are under
+ * a day, so only the first and the last day can cross the edge: such a generated value becomes the edge itself.
+ */
+function inStampRange(item: Record<string, unknown>): void {
+  for (const k of ['active_from', 'active_to']) {
+    const v = item[k];
+    if (typeof v !== 'string') continue;
+    if (v.startsWith('0001-01-01')) item[k] = '0001-01-01T00:00:00.000Z';
+    else if (v.startsWith('9999-12-31')) item[k] = '9999-12-31T23:59:59.999Z';
+  }
 }
 
 /** Batch items create new users or groups in the caller's domain (a foreign uid is a documented 403). */
@@ -56,12 +60,8 @@ function inOwnDomain(req: RequestParts, users: boolean): RequestParts {
   for (const item of body.data) {
     if (!item || typeof item !== 'object') continue;
     item.uid = freshUid(item.uid);
-    if (users) {
-      if (Array.isArray(item.groups_refs)) item.groups_refs = item.groups_refs.map(localRef);
-      // every generated uid is a new user, and creating one needs pass_hash (a documented 400 otherwise)
-      if (item.pass_hash === undefined) item.pass_hash = passHash(`contract-${String(item.uid)}`);
-    }
-    orderPeriod(item);
+    if (users && Array.isArray(item.groups_refs)) item.groups_refs = item.groups_refs.map(localRef);
+    inStampRange(item);
   }
   return req;
 }

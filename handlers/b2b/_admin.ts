@@ -130,7 +130,9 @@ export const commands: AdminCommands = {
       const passHash = passHashFlag(f);
       const user = await User.findOne({ where: { uid: f.uid } });
       if (!user) throw new AdminError(`no user ${f.uid}`);
-      await user.update({ passHashEnc: await sealPassHash(user.uid, passHash), updatedBy: 'system' });
+      // as in upsert_users: the first pass_hash of a user waiting for one activates it
+      const activates = user.passHashEnc === null && user.state === 'ACTIVATION_REQUIRED';
+      await user.update({ passHashEnc: await sealPassHash(user.uid, passHash), updatedBy: 'system', ...(activates && { state: 'ACTIVE' as const }) });
       return detailed(user);
     },
   },

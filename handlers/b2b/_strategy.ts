@@ -53,6 +53,10 @@ export async function authenticateHeader(header: string | undefined, now = new D
   const user = await User.findOne({ where: { uid: parts.user }, include: ['domain', 'groups'] });
   if (!user || !user.domain) throw new AuthFailure('SecurityAuthUserNotFound', `Пользователь ${parts.user} не найден`, { user: parts.user });
 
+  if (user.passHashEnc === null) {
+    // created without a pass_hash: no token can be right until one is set, which is what activation means here
+    throw new AuthFailure('SecurityAuthUserActivationRequired', `Пользователь ${user.uid} не активирован`, { user: user.uid, state: user.state });
+  }
   const expected = saltedDigest(saltOf(parts.stampText, parts.ageText, await openPassHash(user.uid, user.passHashEnc)));
   if (!crypto.timingSafeEqual(expected, parts.saltedHash)) {
     throw new AuthFailure('SecurityAuthWrongHash', `Подпись токена пользователя ${user.uid} не совпадает`, { user: user.uid });

@@ -2,11 +2,14 @@
 import { badRequest } from '../../lib/errors';
 import { openHandler } from './_context';
 import { requireDevEndpoints } from './_envelope';
+import { parseMoment } from './_instant';
 import { buildToken, passHashOf } from './_token';
 
 export default openHandler('dev_token', async ({ query }) => {
   requireDevEndpoints('GET', '/b2b/api/v1/dev/token');
-  const stamp = Math.floor((query.date ? Date.parse(query.date) : Date.now()) / 1000);
+  const date = query.date === undefined ? new Date() : parseMoment(query.date, { toSeconds: true });
+  if (!(date instanceof Date)) throw badRequest(`query date: ${date.error}`, [{ location: 'query', field: 'date', message: date.error }]);
+  const stamp = Math.floor(date.getTime() / 1000);
   if (stamp < 0) throw badRequest('query date: must not precede 1970-01-01T00:00:00Z', [{ location: 'query', field: 'date', message: 'must not precede 1970' }]);
   const age = query.age ?? 172800;
   const passHash = query.is_hash ? query.pass : passHashOf(query.pass);

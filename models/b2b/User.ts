@@ -6,7 +6,10 @@ import type { Group } from './Group';
 
 export type UserState = 'ACTIVATION_REQUIRED' | 'ACTIVE' | 'BANNED';
 
-/** uid is `name@domain`; passHashEnc is the AES-256-GCM ciphertext of the pass_hash (handlers/b2b/_crypto.ts). */
+/**
+ * uid is `name@domain`; passHashEnc is the AES-256-GCM ciphertext of the pass_hash (handlers/b2b/_crypto.ts), null for
+ * a user created without one (it cannot authenticate until one is set).
+ */
 export class User extends Model<InferAttributes<User>, InferCreationAttributes<User>> {
   declare id: CreationOptional<number>;
   declare uid: string;
@@ -20,7 +23,7 @@ export class User extends Model<InferAttributes<User>, InferCreationAttributes<U
   declare roles: CreationOptional<string[]>;
   declare tags: CreationOptional<string[]>;
   declare data: CreationOptional<Record<string, unknown>>;
-  declare passHashEnc: string;
+  declare passHashEnc: string | null;
   declare createdAt: CreationOptional<Date>;
   declare createdBy: CreationOptional<string>;
   declare updatedAt: CreationOptional<Date>;
@@ -45,7 +48,7 @@ export class User extends Model<InferAttributes<User>, InferCreationAttributes<U
       roles: { type: DataTypes.ARRAY(DataTypes.TEXT), allowNull: false, defaultValue: [] },
       tags: { type: DataTypes.ARRAY(DataTypes.TEXT), allowNull: false, defaultValue: [] },
       data: { type: DataTypes.JSONB, allowNull: false, defaultValue: {} },
-      passHashEnc: { type: DataTypes.TEXT, allowNull: false },
+      passHashEnc: { type: DataTypes.TEXT, allowNull: true },
       createdAt: DataTypes.DATE(3),
       createdBy: { type: DataTypes.STRING(129), allowNull: false, defaultValue: 'system' },
       updatedAt: DataTypes.DATE(3),

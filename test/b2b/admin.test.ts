@@ -6,7 +6,7 @@ import { passHashOf } from '../../handlers/b2b/_token';
 import { AdminError } from '../../lib/admin';
 import { specValidator } from '../../lib/spec-schemas';
 import { unique } from '../support/harness';
-import { as, b2bHarness, createDomain, expectSecurityEvent, header, membershipsOf, type Harness } from './_fixtures';
+import { adminWorld, as, b2bHarness, createDomain, expectSecurityEvent, header, membershipsOf, type Harness } from './_fixtures';
 
 let h: Harness;
 beforeAll(async () => { h = await b2bHarness(); });
@@ -94,6 +94,16 @@ describe('b2b admin commands', () => {
     expect((await h.call('get', '/b2b/api/v1/user', as(header(uid, passHashOf('two'))))).status).toBe(200);
     await expect(run('set-state', { uid: `nobody@${domain}`, state: 'ACTIVE' })).rejects.toBeInstanceOf(AdminError);
     await expect(run('set-state', { uid, state: 'ASLEEP' })).rejects.toBeInstanceOf(AdminError);
+  });
+
+  it('set-password activates a user created without a pass_hash', async () => {
+    const { domain, admin } = await adminWorld(h);
+    const uid = `${unique('p')}@${domain}`;
+    const res = await h.call('post', '/b2b/api/v1/domain/users', { ...as(admin.header), body: { data: [{ uid, roles: 'USER' }] } });
+    expect(res.status).toBe(200);
+    expectSecurityEvent(await h.call('get', '/b2b/api/v1/user', as(header(uid, passHashOf('pw')))), 403, 'SecurityAuthUserActivationRequired');
+    expect((await run('set-password', { uid, password: 'pw' })).state).toBe('ACTIVE');
+    expect((await h.call('get', '/b2b/api/v1/user', as(header(uid, passHashOf('pw'))))).status).toBe(200);
   });
 
   it('token prints an Authorization header that authenticates', async () => {

@@ -28,6 +28,23 @@ describe('dev_token', () => {
     expect(res.body.header).toBe('AR-REST dGVzdF91c2VyQHRlc3RfZG9tYWluOjE0ODM2MzQ3MjM6OTk5OTk5OTk5OjN3ZzgyRXVUd2VjMjkvT3ZRN215eUE9PQ==');
   });
 
+  it('takes every date-time form the spec admits, far years included, as the exact second', async () => {
+    const cases: [string, number][] = [
+      ['2017-01-05T21:45:23+05', 1483634723], ['2017-01-05 16:45:23z', 1483634723], ['2017-01-05T11:07:23.999999-0538', 1483634723],
+      ['9999-12-31T23:59:59.999Z', 253402300799], ['1970-01-01T00:00:00+00:00', 0],
+    ];
+    for (const [date, stamp] of cases) {
+      const res = await token({ user: 'u@d', pass: 'p', date });
+      expect({ date, status: res.status, stamp: res.body.stamp }).toEqual({ date, status: 200, stamp });
+      expect(res.body.date).toBe(new Date(stamp * 1000).toISOString());
+    }
+    for (const date of ['2016-12-31T23:59:60Z', '0000-06-01T00:00:00Z', '0001-01-01T00:00:00+01:00']) {
+      const res = await token({ user: 'u@d', pass: 'p', date });
+      expect({ date, status: res.status }).toEqual({ date, status: 400 });
+      expect(res.body.event.data.fields[0].field).toMatch(/date/);
+    }
+  });
+
   it('defaults the date to now and the age to 172800; cuts the date to whole seconds; takes a user without a domain', async () => {
     const before = Math.floor(Date.now() / 1000);
     const res = await token({ user: 'alone', pass: 'p' });

@@ -97,6 +97,54 @@ describe('upsert_users', () => {
     expect(await membershipsOf(h, uid)).toEqual([]);
   });
 
+  it('creates a user without pass_hash in ACTIVATION_REQUIRED; it cannot authenticate until a pass_hash activates it', async () => {
+    const { domain, admin } = await adminWorld(h);
+    const uid = `pending@${domain}`;
+    const res = await upsert(admin.header, [{ uid, roles: 'USER' }, { uid: `held@${domain}`, roles: 'USER', state: 'BANNED' }]);
+    expect(res.status).toBe(200);
+    expect(await row(uid)).toEqual(expect.objectContaining({ state: 'ACTIVATION_REQUIRED', pass_hash_enc: null, roles: ['USER'] }));
+    expect((await row(`held@${domain}`)).state).toBe('BANNED'); // a state given with the item is kept
+    const ph = passHashOf('later');
+    expectSecurityEvent(await h.call('get', '/b2b/api/v1/user', as(header(uid, ph))), 403, 'SecurityAuthUserActivationRequired');
+    // an update without pass_hash keeps it pending
+    expect((await upsert(admin.header, [{ uid, name: 'Pending' }])).status).toBe(200);
+    expect((await row(uid)).state).toBe('ACTIVATION_REQUIRED');
+    // its first pass_hash activates it
+    expect((await upsert(admin.header, [{ uid, pass_hash: ph }])).status).toBe(200);
+    expect((await row(uid)).state).toBe('ACTIVE');
+    expect(await openPassHash(uid, (await row(uid)).pass_hash_enc)).toBe(ph);
+    expect((await h.call('get', '/b2b/api/v1/user', as(header(uid, ph)))).status).toBe(200);
+    // a pass_hash given with an explicit state keeps that state; a later pass_hash change never touches the state
+    const other = `explicit@${domain}`;
+    await upsert(admin.header, [{ uid: other, roles: 'USER' }]);
+    await upsert(admin.header, [{ uid: other, pass_hash: ph, state: 'ACTIVATION_REQUIRED' }]);
+    expect((await row(other)).state).toBe('ACTIVATION_REQUIRED');
+    expectSecurityEvent(await h.call('get', '/b2b/api/v1/user', as(header(other, ph))), 403, 'SecurityAuthUserActivationRequired');
+    await upsert(admin.header, [{ uid: other, pass_hash: passHashOf('newer') }]);
+    expect((await row(other)).state).toBe('ACTIVATION_REQUIRED');
+  });
+
+  it('accepts active_from not before active_to: the user is simply never active', async () => {
+    const { domain, admin } = await adminWorld(h);
+    const uid = `never@${domain}`;
+    const ph = passHashOf('x');
+    const res = await upsert(admin.header, [{ uid, pass_hash: ph, roles: 'USER', active_from: '2030-01-01T00:00:00Z', active_to: '2020-01-01T00:00:00Z' }]);
+    expect(res.status).toBe(200);
+    expect((await row(uid)).active_to).toEqual(new Date('2020-01-01T00:00:00Z'));
+    expectSecurityEvent(await h.call('get', '/b2b/api/v1/user', as(header(uid, ph))), 403, 'SecurityAuthUserInactive');
+    expect((await upsert(admin.header, [{ uid, active_from: '2020-01-01T00:00:00Z', active_to: '2020-01-01T00:00:00Z' }])).status).toBe(200);
+  });
+
+  it('keeps far and odd active periods exactly, answered in UTC', async () => {
+    const { domain, admin } = await adminWorld(h);
+    const uid = `far@${domain}`;
+    const ph = passHashOf('x');
+    expect((await upsert(admin.header, [{ uid, pass_hash: ph, roles: 'USER', active_from: '0001-01-01T05:38:00.001-05:38', active_to: '9999-12-31T23:59:59.999Z' }])).status).toBe(200);
+    const me = await h.call('get', '/b2b/api/v1/user', as(header(uid, ph)));
+    expect(me.status).toBe(200);
+    expect([me.body.data[0].active_from, me.body.data[0].active_to]).toEqual(['0001-01-01T11:16:00.001Z', '9999-12-31T23:59:59.999Z']);
+  });
+
   it('an invalid item rolls the whole batch back: nothing is written', async () => {
     const { domain, admin } = await adminWorld(h);
     const g = await createGroup(h, domain, { name: 'TEAM' });
@@ -105,17 +153,17 @@ describe('upsert_users', () => {
     const res = await upsert(admin.header, [
       { uid: `fresh@${domain}`, pass_hash: passHashOf('x'), groups_refs: ['TEAM'] },
       { uid: existing.uid, name: 'changed', groups_refs: ['TEAM'] },
-      { uid: `nohash@${domain}`, name: 'has no pass_hash' },
+      { uid: `far@${domain}`, pass_hash: passHashOf('x'), active_to: '9999-12-31T23:00:00-05:00' }, // 10000-01-01 in UTC
     ]);
     expectFailure(res, 400, 'Data', 'DataValidationError');
-    expect(res.body.event.data.fields).toEqual([{ location: 'body', field: 'data.2.pass_hash', message: expect.stringContaining('required') }]);
+    expect(res.body.event.data.fields).toEqual([{ location: 'body', field: 'data.2.active_to', message: expect.stringContaining('9999') }]);
     expect(await snapshot(h, domain)).toEqual(before);
     expect(await count(h, 'users', 'uid = :u', { u: `fresh@${domain}` })).toBe(0);
     expect(await membershipsOf(h, existing.uid)).toEqual([]);
     expect(g).toBe(`TEAM@${domain}`);
   });
 
-  it('an item breaking the spec, an unknown field, or active_from after active_to: 400 and nothing written', async () => {
+  it('an item breaking the spec or an unknown field: 400 and nothing written', async () => {
     const { domain, admin } = await adminWorld(h);
     const before = await snapshot(h, domain);
     const ok = { uid: `fine@${domain}`, pass_hash: passHashOf('x') };
@@ -125,7 +173,7 @@ describe('upsert_users', () => {
       { uid: `x@${domain}`, pass_hash: passHashOf('x'), roles: 'admin' },
       { uid: `x@${domain}`, pass_hash: passHashOf('x'), state: 'DELETED' },
       { uid: `x@${domain}`, pass_hash: passHashOf('x'), password: 'plain' },
-      { uid: `x@${domain}`, pass_hash: passHashOf('x'), active_from: '2030-01-01T00:00:00Z', active_to: '2020-01-01T00:00:00Z' },
+      { uid: `x@${domain}`, pass_hash: passHashOf('x'), active_from: '0000-01-01T00:00:00Z' },
     ]) {
       const res = await upsert(admin.header, [ok, bad]);
       expectFailure(res, 400, 'Data', 'DataValidationError');
