@@ -14,6 +14,7 @@ import { projectRoot, config } from './config';
 import { configureAjv, loadSpec } from './spec';
 import type { AppContext, MountedService } from './http/exchange';
 import { pipeline } from './http/pipeline';
+import { health, KERNEL_PATHS, type Lifecycle } from './http/health';
 import type { ServiceDefinition } from './service';
 
 /** A service as mounted: its definition, spec, openapi-backend instance and base path. */
@@ -21,6 +22,8 @@ export type LoadedService = MountedService;
 
 export interface AppOptions {
   services: ServiceDefinition[];
+  /** shared with the server: draining flips readiness and closes connections after their answer */
+  lifecycle?: Lifecycle;
   /** the database each request's unit of work runs on; without it handlers run outside any transaction */
   sequelize?: Sequelize;
   validateResponses?: boolean;
@@ -98,6 +101,8 @@ export async function createApp(opts: AppOptions): Promise<AppHandle> {
     for (const scheme of Object.keys(spec.doc.components?.securitySchemes ?? {})) {
       if (!strategies[scheme]) throw new Error(`service "${def.name}": no passport strategy for security scheme "${scheme}"`);
     }
+    const taken = Object.keys(spec.doc.paths ?? {}).filter((p) => KERNEL_PATHS.includes(p));
+    if (taken.length) throw new Error(`service "${def.name}": ${taken.join(', ')} belong to the kernel (health routes)`);
     const basePath = spec.basePath;
     const clash = services.find((s) => s.basePath === basePath);
     if (clash) throw new Error(`services "${clash.def.name}" and "${def.name}" both live under ${basePath}`);
@@ -110,12 +115,14 @@ export async function createApp(opts: AppOptions): Promise<AppHandle> {
     sequelize: opts.sequelize,
     validateResponses: opts.validateResponses ?? config.validateResponses,
     bodyLimitBytes: config.bodyLimitBytes,
+    requestDeadlineMs: config.requestDeadlineMs,
     json: { maxDepth: config.jsonMaxDepth, maxElements: config.jsonMaxElements },
   };
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  app.use(health(opts.lifecycle ?? { draining: false }));
   app.use(pipeline(context));
 
   return { app, services };

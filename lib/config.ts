@@ -35,5 +35,18 @@ export const config = {
   get jsonMaxElements() { return int('JSON_MAX_ELEMENTS', 200_000); },
   get buildId() { return process.env.BUILD_ID || undefined; },
   get shutdownGraceMs() { return int('SHUTDOWN_GRACE_MS', 10_000); },
+  /** after SIGTERM, how long readiness says draining before the listener closes (for a load balancer to notice) */
+  get shutdownDelayMs() { return int('SHUTDOWN_DELAY_MS', 0); },
   get dbPoolMax() { return int('DB_POOL_MAX', 10); },
+  /** how long a request may wait for a pooled database connection */
+  get dbAcquireTimeoutMs() { return int('DB_ACQUIRE_TIMEOUT_MS', 5_000); },
+  /** longest statement, enforced by PostgreSQL (statement_timeout) and, for a frozen server, by the client */
+  get dbStatementTimeoutMs() { return int('DB_STATEMENT_TIMEOUT_MS', 15_000); },
+  /** longest a request may take before it is answered 503 and its unit of work rolled back */
+  get requestDeadlineMs() { return int('REQUEST_DEADLINE_MS', 30_000); },
+  /** slow clients: all headers within (Node's default 60 s), the whole request within (Node's default 300 s) */
+  get headersTimeoutMs() { return int('HEADERS_TIMEOUT_MS', 20_000); },
+  get requestTimeoutMs() { return int('REQUEST_TIMEOUT_MS', 120_000); },
+  /** idle keep-alive sockets are closed after this */
+  get keepAliveTimeoutMs() { return int('KEEP_ALIVE_TIMEOUT_MS', 5_000); },
 };

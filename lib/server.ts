@@ -26,9 +26,12 @@ export async function startServer(opts: { port?: number; host?: string; services
   try {
     await migrate(db.sequelize);
     for (const def of defs) await def.init(db.sequelize);
-    const { app } = await createApp({ services: defs, sequelize: db.sequelize });
+    const lifecycle = { draining: false };
+    const { app } = await createApp({ services: defs, sequelize: db.sequelize, lifecycle });
     const server = http.createServer(app);
-    server.keepAliveTimeout = 5_000;
+    server.keepAliveTimeout = config.keepAliveTimeoutMs;
+    server.headersTimeout = config.headersTimeoutMs;
+    server.requestTimeout = config.requestTimeoutMs;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port ?? config.port, opts.host ?? config.host, resolve);
@@ -41,10 +44,18 @@ export async function startServer(opts: { port?: number; host?: string; services
 
     let stopping: Promise<void> | undefined;
     const stop = () => (stopping ??= (async () => {
-      logger.info('shutting down: draining requests');
+      // 1. readiness says draining, and every answer from now on closes its connection
+      lifecycle.draining = true;
+      logger.info({ delayMs: config.shutdownDelayMs }, 'shutting down: draining requests');
+      if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
+      // 2. no new connections; idle keep-alive ones are closed (Node does so in close()); busy ones close after their
+      //    answer; 3. done as soon as the last one is gone, or at the grace limit
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
+      const timer = setTimeout(() => {
+        logger.warn('shutdown grace over: closing the connections still open');
+        server.closeAllConnections();
+      }, config.shutdownGraceMs);
       await closed;
       clearTimeout(timer);
       await jobs.stop();

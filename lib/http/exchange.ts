@@ -26,6 +26,7 @@ export interface AppContext {
   sequelize?: Sequelize;
   validateResponses: boolean;
   bodyLimitBytes: number;
+  requestDeadlineMs: number;
   json: { maxDepth: number; maxElements: number };
 }
 
@@ -66,6 +67,12 @@ export interface Exchange {
   reply?: HandlerReply;
   /** the status answered, for the log */
   status: number;
+  /** the request deadline passed (answered 503; its unit of work must roll back) */
+  expired?: boolean;
+  /** what handle does when the deadline passes (drop the database connection of its unit of work) */
+  onExpiry?: () => void;
+  /** a streamed reply is being written (the deadline no longer applies) */
+  streaming?: boolean;
   /** whether the service's recordCall has run for this request */
   recorded?: boolean;
 }

@@ -5,6 +5,7 @@
  * a streamed reply is written inside the transaction, a JSON one after the commit.
  */
 import { withUnitOfWork } from '../db/unit-of-work';
+import { ApiError } from '../errors';
 import { logger } from '../logger';
 import type { BaseContext } from '../service';
 import type { Exchange, HandlerReply } from './exchange';
@@ -28,18 +29,30 @@ export async function handle(ex: Exchange): Promise<void> {
     ex.status = ex.reply.status;
     checkReply(ex);
     await recordCall(ex, ex.reply.status);
-    if (isStreamed(ex.reply)) await respond(ex);
+    if (ex.expired) throw expiredError(); // answered 503 already: never commit late
+    if (isStreamed(ex.reply)) {
+      ex.streaming = true; // from here the stream's own limits apply, not the deadline
+      await respond(ex);
+    }
   };
   const sequelize = ex.app.sequelize;
   if (!sequelize || def.unitOfWork === false) return run();
   const tenant = ex.principal === undefined ? null : (def.tenantOf?.(ex.principal) ?? null);
+  const work = withUnitOfWork(sequelize, { tenant }, (uow) => {
+    // past the deadline the database is not answering: drop the connection, so the transaction can only roll back
+    const conn = (uow.transaction as unknown as { connection?: { connection?: { stream?: { destroy(): void } } } }).connection;
+    ex.onExpiry = () => conn?.connection?.stream?.destroy();
+    return run(uow.transaction);
+  });
   try {
-    await withUnitOfWork(sequelize, { tenant }, (uow) => run(uow.transaction));
+    await work;
   } catch (err) {
     ex.recorded = false; // rolled back with the work: the failure is recorded instead
     throw err;
   }
 }
+
+export const expiredError = () => new ApiError('unavailable', 'The request took too long; nothing was changed');
 
 /** The service's record of the call (its audit), once per request. */
 export async function recordCall(ex: Exchange, status: number): Promise<void> {

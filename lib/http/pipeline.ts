@@ -8,13 +8,14 @@
  */
 import crypto from 'node:crypto';
 import type { Request, Response } from 'express';
+import { isUnavailable } from '../db';
 import { ApiError } from '../errors';
 import { logger } from '../logger';
 import type { ErrorInfo, RenderedError } from '../service';
 import { authenticate } from './authenticate';
 import { body } from './body';
 import type { AppContext, Exchange, Stage } from './exchange';
-import { handle, recordCall } from './handle';
+import { expiredError, handle, recordCall } from './handle';
 import { match, pickService } from './match';
 import { negotiate } from './negotiate';
 import { respond } from './respond';
@@ -34,8 +35,15 @@ const REQUEST_ID = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /** The failure in the service's own error body (not yet written). */
 export function renderError(ex: Exchange, err: unknown): { error: ApiError; out: RenderedError } {
-  const error = err instanceof ApiError ? err : new ApiError('internal', 'Internal server error');
-  if (!(err instanceof ApiError)) ex.log.error({ err }, 'unhandled error');
+  let error: ApiError;
+  if (err instanceof ApiError) error = err;
+  else if (isUnavailable(err)) {
+    ex.log.warn({ err: { name: (err as Error).name, message: (err as Error).message } }, 'database unavailable');
+    error = new ApiError('unavailable', 'Service temporarily unavailable');
+  } else {
+    ex.log.error({ err }, 'unhandled error');
+    error = new ApiError('internal', 'Internal server error');
+  }
   const info: ErrorInfo = {
     operationId: ex.operation?.operationId, principal: ex.principal, requestId: ex.requestId, locals: ex.locals,
     method: ex.req.method, path: ex.req.path,
@@ -79,6 +87,31 @@ async function fail(ex: Exchange, err: unknown): Promise<void> {
   writeError(ex, rendered);
 }
 
+/**
+ * The stages, or a 503 once the request deadline has passed (unless a streamed reply is under way): the answer does
+ * not wait for a database that stopped answering, and the unit of work, which checks `expired` before it commits,
+ * can only roll back.
+ */
+function withinDeadline(ex: Exchange, work: Promise<void>): Promise<void> {
+  const left = ex.app.requestDeadlineMs - (Date.now() - ex.startedAt.getTime());
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      if (ex.streaming) return;
+      ex.expired = true;
+      work.catch(() => undefined); // it ends (rolled back) when it ends
+      ex.onExpiry?.();
+      reject(expiredError());
+    }, Math.max(0, left));
+    work.then(() => {
+      clearTimeout(timer);
+      resolve();
+    }, (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
 export function pipeline(app: AppContext) {
   return async (req: Request, res: Response): Promise<void> => {
     const sent = req.headers['x-request-id'];
@@ -101,7 +134,12 @@ export function pipeline(app: AppContext) {
       locals: service.def.makeLocals?.({ method: req.method, path: req.path, headers: req.headers }) ?? {},
     };
     try {
-      for (const [, stage] of STAGES) await stage(ex);
+      await withinDeadline(ex, (async () => {
+        for (const [, stage] of STAGES) {
+          if (ex.expired) return; // answered 503 already: what is left would only be rolled back
+          await stage(ex);
+        }
+      })());
     } catch (err) {
       await fail(ex, err);
     } finally {
