@@ -49,6 +49,11 @@ class ApiKeyStrategy extends Strategy {
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyHandler = (input: any, ctx: any) => Promise<any>;
+/** The fixture's handlers, untyped: the fixture spec has no generated types. */
+const untyped = (handlers: Record<string, AnyHandler>) => handlers as unknown as ServiceDefinition['handlers'];
+
 export interface HandlerCall { operationId: string; input: any; ctx: any } // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export const BLOB = Buffer.from(Array.from({ length: 1024 }, (_, i) => (i * 7) % 256));
@@ -66,7 +71,9 @@ export interface BuildOptions {
 
 export async function buildApp(opts: BuildOptions = {}) {
   const calls: HandlerCall[] = [];
-  const afterCalls: CallRecord[] = [];
+  const records: CallRecord[] = [];
+  /** set `on` to make the service's recordCall fail */
+  const failRecord = { on: false };
   const rendered: Array<{ kind: string; info: ErrorInfo }> = [];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const echo = (operationId: string) => async (input: any, ctx: any) => {
@@ -98,9 +105,12 @@ export async function buildApp(opts: BuildOptions = {}) {
     renderError: renderError('stages'),
     init: () => undefined,
     makeLocals: (req) => ({ trace: `${req.method} ${req.path}` }),
-    afterCall: async (record) => { afterCalls.push(record); },
+    recordCall: async (record) => {
+      if (failRecord.on) throw new Error('audit store is down');
+      records.push(record);
+    },
     tenantOf: (p) => (p as Principal).tenant,
-    handlers: {
+    handlers: untyped({
       list_items: echo('list_items'),
       read_item: echo('read_item'),
       update_item: echo('update_item'),
@@ -120,6 +130,7 @@ export async function buildApp(opts: BuildOptions = {}) {
         // no transaction passed: the query joins the request's unit of work on its own
         await sequelize.query(`INSERT INTO ${NOTES} (text, slow_commit) VALUES ($1, $2)`, { bind: [text, slowCommit] });
         if (then === 'throw') throw new Error('failed after writing');
+        if (then === 'drift') return { status: 200, body: { written: text } }; // off the documented schema
         const seen = async () => {
           const [s] = await sequelize.query<{ tenant: string | null; role: string }>(
             "SELECT current_setting('app.tenant', true) AS tenant, current_user AS role", { type: QueryTypes.SELECT, transaction: ctx.transaction as Transaction });
@@ -151,7 +162,7 @@ export async function buildApp(opts: BuildOptions = {}) {
           default: return { status: 200, body: { ok: true }, headers: { 'X-Count': '3' } };
         }
       },
-    },
+    }),
   };
 
   const inner: ServiceDefinition = {
@@ -160,10 +171,10 @@ export async function buildApp(opts: BuildOptions = {}) {
     strategies: () => ({}),
     renderError: renderError('inner'),
     init: () => undefined,
-    handlers: {
+    handlers: untyped({
       inner_ping: async () => ({ status: 200, body: { operationId: 'inner_ping' } }),
       inner_pong: async () => ({ status: 200, body: { operationId: 'inner_pong' } }),
-    },
+    }),
   };
 
   const env: Record<string, string | undefined> = {
@@ -180,8 +191,8 @@ export async function buildApp(opts: BuildOptions = {}) {
   } finally {
     for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
   }
-  const { app, services, drain } = built;
-  return { app, services, drain, calls, afterCalls, rendered, request: () => supertest(app) };
+  const { app, services } = built;
+  return { app, services, calls, records, failRecord, rendered, request: () => supertest(app) };
 }
 
 export type StagesApp = Awaited<ReturnType<typeof buildApp>>;

@@ -22,7 +22,8 @@ describe('requirements are alternatives', () => {
   });
 
   it('the second requirement satisfies when the first fails', async () => {
-    for (const headers of [{ 'X-Api-Key': 'k-carol' }, { 'X-Api-Key': 'k-carol', Authorization: 'Bearer nobody' }]) {
+    const attempts: Record<string, string>[] = [{ 'X-Api-Key': 'k-carol' }, { 'X-Api-Key': 'k-carol', Authorization: 'Bearer nobody' }];
+    for (const headers of attempts) {
       const res = await put(headers);
       expect(res.status).toBe(200);
       expect(res.body.principal).toEqual({ name: 'carol', tenant: 't_carol' });
