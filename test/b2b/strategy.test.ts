@@ -82,6 +82,17 @@ describe('failures, one event type each', () => {
     expect(res.body.data.income_age).toBe(50);
   });
 
+  it('far stamps: 1970 with a lifetime reaching now works; the largest stamp is a future one, shown as an exact instant', async () => {
+    const u = await createUser(h, domain);
+    expect((await me(header(u.uid, u.passHash, { stamp: 0, age: now() + 3600 }))).status).toBe(200);
+    const far = await me(header(u.uid, u.passHash, { stamp: 99_999_999_999, age: 99_999_999_999 }));
+    expectSecurityEvent(far, 403, 'SecurityAuthFutureStamp');
+    expect(far.body.data.income_stamp).toBe('5138-11-16T09:46:39.000Z');
+    const old = await me(header(u.uid, u.passHash, { stamp: 0, age: 1 }));
+    expectSecurityEvent(old, 403, 'SecurityAuthTimeoutedStamp');
+    expect(old.body.data.income_stamp).toBe('1970-01-01T00:00:00.000Z');
+  });
+
   it('a stamp in the future beyond the skew: 403 SecurityAuthFutureStamp; within the skew it works', async () => {
     const u = await createUser(h, domain);
     expectSecurityEvent(await me(header(u.uid, u.passHash, { stamp: now() + 3600 })), 403, 'SecurityAuthFutureStamp');
