@@ -75,7 +75,7 @@ export function findNul(value: unknown, at = ''): string | undefined {
   }
   for (const [k, v] of Object.entries(value)) {
     const name = at ? `${at}.${k}` : k;
-    if (k.includes('\u0000')) return name;
+    if (k.includes('\u0000')) return name.replace(/\u0000/g, '\\u0000'); // the name, printable
     const hit = findNul(v, name);
     if (hit !== undefined) return hit;
   }

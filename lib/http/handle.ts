@@ -59,7 +59,7 @@ export async function recordCall(ex: Exchange, status: number): Promise<void> {
   const fn = ex.service?.def.recordCall;
   const operationId = ex.operation?.operationId;
   if (!fn || !operationId || ex.recorded) return;
-  ex.recorded = true;
   const durationMs = Date.now() - ex.startedAt.getTime();
   await fn({ operationId, principal: ex.principal, status, startedAt: ex.startedAt, durationMs, locals: ex.locals });
+  ex.recorded = true; // only once it is written: a failed record is tried again as the failure's (then a 503)
 }

@@ -62,7 +62,7 @@ describe('findNul', () => {
   it('names the first string or key holding U+0000 as a dotted path', () => {
     expect(findNul('a\u0000')).toBe('');
     expect(findNul({ a: 'ok', b: ['x', { c: 'y\u0000' }] })).toBe('b.1.c');
-    expect(findNul({ a: { 'k\u0000': 1 } })).toBe('a.k\u0000');
+    expect(findNul({ a: { 'k\u0000': 1 } })).toBe('a.k\\u0000'); // a key is named printably
     expect(findNul([0, null, true, 'fine', { x: 1 }])).toBeUndefined();
     expect(findNul({ id: 'plain' })).toBeUndefined();
   });
