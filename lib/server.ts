@@ -1,6 +1,7 @@
 /** Boot: database, migrations, services, HTTP listener; and a graceful stop that drains requests and closes the pool. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { clientErrorHandler } from './http/client-error';
 import { createApp, discoverServices, loadServiceDefinitions } from './app';
 import { config } from './config';
 import { openDatabase, type Database } from './db';
@@ -27,8 +28,9 @@ export async function startServer(opts: { port?: number; host?: string; services
     await migrate(db.sequelize);
     for (const def of defs) await def.init(db.sequelize);
     const lifecycle = { draining: false };
-    const { app } = await createApp({ services: defs, sequelize: db.sequelize, lifecycle });
+    const { app, services } = await createApp({ services: defs, sequelize: db.sequelize, lifecycle });
     const server = http.createServer(app);
+    server.on('clientError', clientErrorHandler(services));
     server.keepAliveTimeout = config.keepAliveTimeoutMs;
     server.headersTimeout = config.headersTimeoutMs;
     server.requestTimeout = config.requestTimeoutMs;

@@ -4,8 +4,10 @@
  * after authentication. The app is built with a 64 KiB body limit, depth 16 and 1000 values.
  */
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ApiError } from '../../../lib/errors';
 import { checkJsonShape, findNul } from '../../../lib/http/body';
+import { clientErrorHandler } from '../../../lib/http/client-error';
 import { buildApp, listen, rawRequest, type StagesApp } from './_app';
 
 const LIMIT = 64 * 1024;
@@ -162,6 +164,25 @@ describe('body through the app', () => {
       const res = await rawRequest(server.port, 'GET /stages/items/1 HTTP/1.1\r\nHost: x\r\nX-Note: a\u0000b\r\n\r\n');
       expect(res.status).toBe(400);
       expect(res.body).toBe('');
+    });
+
+    it('in a header value, with the clientError handler lib/server.ts installs: the service\'s own 400, then closed', async () => {
+      const srv = http.createServer(t.app);
+      srv.on('clientError', clientErrorHandler(t.services));
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      try {
+        const port = (srv.address() as AddressInfo).port;
+        const res = await rawRequest(port, 'GET /stages/items/1 HTTP/1.1\r\nHost: x\r\nX-Note: a\u0000b\r\n\r\n');
+        expect(res.status).toBe(400);
+        expect(res.headers.connection).toBe('close');
+        expect(JSON.parse(res.body).kind).toBe('validation');
+        const outside = await rawRequest(port, 'GET /elsewhere HTTP/1.1\r\nHost: x\r\nX-Note: a\u0000b\r\n\r\n');
+        expect(outside.status).toBe(400);
+        expect(JSON.parse(outside.body)).toMatchObject({ status: 400, title: 'Bad Request' });
+      } finally {
+        srv.closeAllConnections();
+        await new Promise<void>((r) => srv.close(() => r()));
+      }
     });
 
     it('in a header value that reaches the app (a lenient parser): 400 naming the header', async () => {
