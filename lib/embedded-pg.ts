@@ -447,51 +447,64 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedHandle> {
     throw new Error(`embedded PostgreSQL: ${path.join(dataDir, PASSWORD_FILE)} is missing; delete ${dataDir} to make a new cluster`);
   }
   const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
-  const admin = new Client({ connectionString: `${base}/postgres` });
-  await admin.connect();
+  const cluster = clusterDir;
+  let lease: Client | undefined;
+  let leasePid = 0;
   try {
-    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB_NAME]);
-    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${DB_NAME}`).catch((e) => {
-      if (!/already exists/.test(String(e.message))) throw e;
-    });
-  } finally {
-    await admin.end();
+    const admin = new Client({ connectionString: `${base}/postgres` });
+    await admin.connect();
+    try {
+      const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB_NAME]);
+      if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${DB_NAME}`).catch((e) => {
+        // made by another process a moment ago: duplicate_database, or a unique violation when both ran at once
+        if (!['42P04', '23505'].includes((e as { code?: string }).code ?? '')) throw e;
+      });
+    } finally {
+      await admin.end();
+    }
+    // a lease: one connection held for as long as this process uses the cluster, so another process's release sees
+    // it even when this process's pool has no connection open at that moment
+    lease = new Client({ connectionString: `${base}/postgres`, application_name: 'conformant-lease' });
+    await lease.connect();
+    lease.on('error', () => undefined);
+    leasePid = (await lease.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+  } catch (e) {
+    await lease?.end().catch(() => undefined);
+    await stopIfUnused(base, cluster, bin, ids, leasePid); // do not leave a postmaster nobody will use
+    throw e;
   }
 
-  // a lease: one connection held for as long as this process uses the cluster, so another process's release sees
-  // it even when this process's pool has no connection open at that moment
-  const lease = new Client({ connectionString: `${base}/postgres`, application_name: 'conformant-lease' });
-  await lease.connect();
-  lease.on('error', () => undefined);
-  const leasePid: number = (await lease.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-
-  const cluster = clusterDir;
+  const held = lease;
   return {
     url: `${base}/${DB_NAME}`,
     async release() {
-      await lease.end().catch(() => undefined);
-      const c = new Client({ connectionString: `${base}/postgres` });
-      try {
-        await c.connect();
-        // connections closed a moment ago may still be listed: look a few times before deciding someone is there
-        let others = 1;
-        for (let i = 0; i < 6 && others > 0; i++) {
-          if (i) await sleep(100);
-          others = (await c.query(
-            // our own lease's backend may still be ending
-            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND pid <> $1",
-            [leasePid],
-          )).rows[0].n;
-        }
-        await c.end();
-        if (others > 0) return;
-        const pid = postmasterPid(cluster);
-        await spawnAs(path.join(bin, 'pg_ctl'), ['stop', '-D', cluster, '-m', 'fast', '-w'], ids);
-        // pg_ctl returns once postmaster.pid is gone, a moment before the process itself ends
-        for (let i = 0; i < 100 && pid !== undefined && pidAlive(pid); i++) await sleep(50);
-      } catch {
-        await c.end().catch(() => undefined);
-      }
+      await held.end().catch(() => undefined);
+      await stopIfUnused(base, cluster, bin, ids, leasePid);
     },
   };
+}
+
+/** Stop the postmaster unless another client is connected (ownLeasePid: this process's lease, which may be ending). */
+async function stopIfUnused(base: string, clusterDir: string, bin: string, ids: OsUser, ownLeasePid: number): Promise<void> {
+  const c = new Client({ connectionString: `${base}/postgres` });
+  try {
+    await c.connect();
+    // connections closed a moment ago may still be listed: look a few times before deciding someone is there
+    let others = 1;
+    for (let i = 0; i < 6 && others > 0; i++) {
+      if (i) await sleep(100);
+      others = (await c.query(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND pid <> $1",
+        [ownLeasePid],
+      )).rows[0].n;
+    }
+    await c.end();
+    if (others > 0) return;
+    const pid = postmasterPid(clusterDir);
+    await spawnAs(path.join(bin, 'pg_ctl'), ['stop', '-D', clusterDir, '-m', 'fast', '-w'], ids);
+    // pg_ctl returns once postmaster.pid is gone, a moment before the process itself ends
+    for (let i = 0; i < 100 && pid !== undefined && pidAlive(pid); i++) await sleep(50);
+  } catch {
+    await c.end().catch(() => undefined);
+  }
 }

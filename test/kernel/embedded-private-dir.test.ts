@@ -3,7 +3,7 @@
  * start (PostgreSQL runs as the `postgres` user, who cannot enter that directory), and no directory of the user's has
  * its permissions changed. As an ordinary user the same test exercises the plain path (everything runs as the user).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,6 +56,49 @@ describe('embedded PostgreSQL in a private directory', () => {
     expect((await c3.query("SELECT to_regclass('public.kept') IS NOT NULL AS present")).rows[0].present).toBe(true);
     await c3.end();
     await third.release();
+  });
+
+  it('serialises two starts on a new DATA_DIR: one cluster, made once', async () => {
+    const fresh = path.join(priv, 'twice', '.data');
+    const started = await Promise.allSettled([startEmbedded(fresh), startEmbedded(fresh)]);
+    const handles = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    if (handles.length < 2) {
+      for (const h of handles) await h.release();
+      throw (started.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
+    }
+    const [a, b] = handles;
+    expect(b.url).toBe(a.url);
+    const pid = postmasterPid(fresh);
+    await a.release();
+    expect(pidAlive(pid)).toBe(true); // b still holds its lease
+    await b.release();
+    expect(pidAlive(pid)).toBe(false);
+  });
+
+  it('attaches to the postmaster of a process killed with SIGKILL, and stops it when done', async () => {
+    const script = path.join(priv, 'holder.ts');
+    fs.writeFileSync(script, [
+      `import { startEmbedded } from ${JSON.stringify(path.resolve(__dirname, '../../lib/embedded-pg'))};`,
+      `startEmbedded(${JSON.stringify(dataDir)}).then((h) => console.log(h.url));`,
+      'setInterval(() => undefined, 1000);',
+    ].join('\n'));
+    const child = spawn(path.resolve(__dirname, '../../node_modules/.bin/tsx'), [script], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      child.on('exit', (code) => reject(new Error(`holder exited (${code})`)));
+    });
+    process.kill(-child.pid!, 'SIGKILL'); // tsx and its node child: nobody releases
+    const pid = postmasterPid(dataDir);
+    expect(pidAlive(pid)).toBe(true);
+
+    const handle = await startEmbedded(dataDir);
+    expect(handle.url).toBe(url);
+    await handle.release();
+    expect(pidAlive(pid)).toBe(false);
   });
 
   (isRoot ? it : it.skip)('as root, runs binaries that the postgres user cannot reach from a cache it can', async () => {
