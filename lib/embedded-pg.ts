@@ -42,6 +42,8 @@ const COPY_MARKER = '.conformant-complete';
 const OWNER_FILE = 'data-dir';
 /** a relocated cluster or unfinished copy younger than this is never collected (it may be being made) */
 const COLLECT_GRACE_MS = 60_000;
+/** where root keeps what the postgres user must reach, in order of preference */
+const RUNTIME_ROOTS = ['/var/lib/conformant', '/var/tmp/conformant'];
 
 export interface EmbeddedHandle {
   url: string;
@@ -147,7 +149,7 @@ async function canRun(nativeDir: string, ids: OsUser): Promise<boolean> {
  */
 function runtimeRoot(): string {
   const problems: string[] = [];
-  for (const dir of ['/var/lib/conformant', '/var/tmp/conformant']) {
+  for (const dir of RUNTIME_ROOTS) {
     try {
       fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
       const st = fs.lstatSync(dir);
@@ -237,10 +239,28 @@ export async function usableNativeDir(nativeDir = packageNativeDir()): Promise<s
   return target;
 }
 
-/** Delete relocated clusters whose DATA_DIR no longer links to them, and unfinished copies; never a running one. */
+/** Whether a path lies in a temporary directory (where tests, the contract runner and `mktemp -d` put DATA_DIRs). */
+function inTempDir(p: string): boolean {
+  const temps = new Set([os.tmpdir(), '/tmp', '/var/tmp', '/dev/shm'].flatMap((d) => {
+    try {
+      return [fs.realpathSync(d)];
+    } catch {
+      return [];
+    }
+  }));
+  return [...temps].some((t) => p.startsWith(`${t}/`));
+}
+
+/**
+ * Delete relocated clusters nobody can use any more, never a running one: those whose DATA_DIR now has another
+ * cluster or none (it was wiped and made again), and those whose DATA_DIR is gone from a temporary directory. One
+ * whose DATA_DIR is gone from anywhere else is kept: the clone may have been moved, and its next start adopts it.
+ */
 function collectOrphans(): void {
-  const root = ['/var/lib/conformant', '/var/tmp/conformant'].find((d) => fs.existsSync(d));
-  if (!root) return;
+  for (const root of RUNTIME_ROOTS.filter((d) => fs.existsSync(d))) collectIn(root);
+}
+
+function collectIn(root: string): void {
   for (const name of fs.readdirSync(root)) {
     const base = path.join(root, name);
     try {
@@ -252,18 +272,37 @@ function collectOrphans(): void {
       }
       if (!name.startsWith('data-')) continue;
       const cluster = path.join(base, CLUSTER);
-      let linked = false;
-      try {
-        const link = path.join(fs.readFileSync(path.join(base, OWNER_FILE), 'utf8').trim(), CLUSTER);
-        linked = path.resolve(path.dirname(link), fs.readlinkSync(link)) === cluster;
-      } catch {
-        /* its DATA_DIR or link is gone */
+      const owner = fs.readFileSync(path.join(base, OWNER_FILE), 'utf8').trim();
+      if (!path.isAbsolute(owner)) continue;
+      if (fs.existsSync(owner)) {
+        let linked = false;
+        try {
+          const link = path.join(owner, CLUSTER);
+          linked = path.resolve(owner, fs.readlinkSync(link)) === cluster;
+        } catch {
+          /* no link: the DATA_DIR was wiped */
+        }
+        if (linked) continue;
+      } else if (!inTempDir(owner)) {
+        continue;
       }
-      if (linked || runningPort(cluster) !== undefined) continue;
+      if (runningPort(cluster) !== undefined) continue;
       fs.rmSync(base, { recursive: true, force: true });
     } catch {
       /* collecting is best effort: never a reason to fail a start */
     }
+  }
+}
+
+/** A moved DATA_DIR adopts its relocated cluster: the cluster's owner record follows the link's new place. */
+function adopt(dataDir: string, clusterDir: string): void {
+  if (path.basename(clusterDir) !== CLUSTER || !RUNTIME_ROOTS.includes(path.dirname(path.dirname(clusterDir)))) return;
+  const ownerFile = path.join(path.dirname(clusterDir), OWNER_FILE);
+  try {
+    const real = fs.realpathSync(dataDir);
+    if (fs.readFileSync(ownerFile, 'utf8').trim() !== real) fs.writeFileSync(ownerFile, `${real}\n`, { mode: 0o644 });
+  } catch {
+    /* not a relocated cluster, or not ours to write */
   }
 }
 
@@ -418,10 +457,13 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedHandle> {
   dataDir = path.resolve(dataDir);
   fs.mkdirSync(dataDir, { recursive: true }); // never chmod: the postgres user is not expected to enter it
   const ids = await osUser();
-  if (ids.uid !== undefined) collectOrphans();
+  let clusterDir = existingCluster(dataDir);
+  if (ids.uid !== undefined) {
+    if (clusterDir) adopt(dataDir, clusterDir);
+    collectOrphans();
+  }
   const bin = path.join(await usableNativeDir(), 'bin');
 
-  let clusterDir = existingCluster(dataDir);
   let port = clusterDir && runningPort(clusterDir);
   if (!clusterDir || port === undefined) {
     ({ clusterDir, port } = await withLock(path.join(dataDir, LOCK_FILE), async () => {
