@@ -16,7 +16,6 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
-import YAML from 'yaml';
 import { ApiError } from './errors';
 
 /** One uploaded file, whether it is held in memory or spooled to disk. */
@@ -314,36 +313,4 @@ export function parseMultipart(req: IncomingMessage, limitBytes: number, options
     req.on('error', onError);
     req.pipe(bb);
   });
-}
-
-type Schema = { $ref?: string; required?: string[]; properties?: Record<string, Schema>; type?: string; format?: string };
-
-/**
- * operationId -> required file properties of its multipart body, read from the spec as written (openapi-backend's
- * init removes binary properties from `required` in the document it holds).
- */
-export function requiredFilesByOperation(specFile: string): Map<string, string[]> {
-  const doc = YAML.parse(fs.readFileSync(specFile, 'utf8')) as Record<string, unknown>;
-  const deref = <T>(node: T): T => {
-    let n = node as { $ref?: string };
-    for (let i = 0; n?.$ref?.startsWith('#/') && i < 20; i++) {
-      n = n.$ref.slice(2).split('/').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k.replace(/~1/g, '/').replace(/~0/g, '~')], doc) as { $ref?: string };
-    }
-    return n as T;
-  };
-  const out = new Map<string, string[]>();
-  for (const item of Object.values((doc.paths ?? {}) as Record<string, Record<string, unknown>>)) {
-    for (const op of Object.values(item) as Array<{ operationId?: string; requestBody?: unknown }>) {
-      if (!op || typeof op !== 'object' || !op.operationId || !op.requestBody) continue;
-      const body = deref(op.requestBody as { content?: Record<string, { schema?: Schema }> });
-      const schema = deref(body?.content?.['multipart/form-data']?.schema);
-      if (!schema) continue;
-      const files = (schema.required ?? []).filter((k) => {
-        const prop = deref(schema.properties?.[k]);
-        return prop?.type === 'string' && ['binary', 'byte'].includes(prop.format ?? '');
-      });
-      if (files.length) out.set(op.operationId, files);
-    }
-  }
-  return out;
 }

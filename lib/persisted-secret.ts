@@ -3,11 +3,11 @@
  * shares it: the first writer wins, everyone reads the stored value.
  */
 import { QueryTypes, type Sequelize } from 'sequelize';
-import { outsideUnitOfWork } from './db/unit-of-work';
+import { autonomous } from './db/autonomous';
 
 /** Committed on its own: a secret first made during a request that rolls back must still be the stored one. */
 export function persistedSecret(sequelize: Sequelize, table: string, key: string, generate: () => string): Promise<string> {
-  return outsideUnitOfWork(() => store(sequelize, table, key, generate));
+  return autonomous(sequelize, (db) => store(db, table, key, generate));
 }
 
 async function store(sequelize: Sequelize, table: string, key: string, generate: () => string): Promise<string> {

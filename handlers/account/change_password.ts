@@ -2,11 +2,11 @@
 import { tooManyRequests, unauthorized } from '../../lib/errors';
 import { handler } from './_context';
 import { hashPassword, verifyPassword } from './_password';
-import { clearFailures, lockedFor, recordFailure } from './_throttle';
+import { beginAttempt, clearFailures, recordFailure } from './_throttle';
 import { issueToken } from './_tokens';
 
 export default handler('change_password', async ({ body }, { principal: user }) => {
-  const wait = await lockedFor(user.username);
+  const wait = await beginAttempt(user.username);
   if (wait > 0) throw tooManyRequests(`Too many failed password checks for this username; try again in ${wait} s`, wait);
   if (!(await verifyPassword(body.current_password, user.passwordHash))) {
     await recordFailure(user.username);

@@ -3,11 +3,11 @@ import { tooManyRequests, unauthorized } from '../../lib/errors';
 import { User } from '../../models/account';
 import { openHandler } from './_context';
 import { dummyHash, verifyPassword } from './_password';
-import { clearFailures, lockedFor, recordFailure } from './_throttle';
+import { beginAttempt, clearFailures, recordFailure } from './_throttle';
 import { issueToken } from './_tokens';
 
 export default openHandler('run_token_generation', async ({ body }, ctx) => {
-  const wait = await lockedFor(body.username);
+  const wait = await beginAttempt(body.username);
   if (wait > 0) throw tooManyRequests(`Too many failed logins for this username; try again in ${wait} s`, wait);
   const user = await User.findOne({ where: { username: body.username } });
   const ok = await verifyPassword(body.password, user?.passwordHash ?? (await dummyHash));

@@ -116,7 +116,12 @@ export async function body(ex: Exchange): Promise<void> {
   }
   const ct = mediaTypeOf(req.headers['content-type']);
   if (ct === 'multipart/form-data') {
-    ex.form = await parseMultipart(req, limit);
+    const form = await parseMultipart(req, limit);
+    if (ex.expired) {
+      await form.cleanup(); // answered 503 already, and the pipeline's own cleanup has run
+      return;
+    }
+    ex.form = form;
     const nul = findNul(ex.form.forValidation);
     if (nul !== undefined) ex.bodyError = nulError('body', nul);
     return;

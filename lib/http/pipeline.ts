@@ -143,7 +143,7 @@ export function pipeline(app: AppContext) {
     } catch (err) {
       await fail(ex, err);
     } finally {
-      await (ex.form as { cleanup?: () => Promise<void> } | undefined)?.cleanup?.();
+      await ex.form?.cleanup();
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       const operationId = ex.operation?.operationId;
       log.info({ method: req.method, path: req.path, operationId, status: ex.status, durationMs: Math.round(durationMs * 10) / 10 }, 'request');

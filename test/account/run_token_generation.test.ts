@@ -171,6 +171,16 @@ describe('run_token_generation', () => {
   });
 
   describe('throttling', () => {
+    it('lets no burst past the limit: 40 parallel wrong passwords get 5 checks (401) and 35 refusals (429)', async () => {
+      const u = await createUser(h);
+      const answers = await Promise.all(Array.from({ length: 40 }, (_, i) =>
+        h.call('post', URL, { body: { username: u.username, password: `burst${i}` } })));
+      const statuses = answers.map((r) => r.status);
+      expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(35);
+      expect((await h.call('post', URL, { body: { username: u.username, password: u.password } })).status).toBe(429);
+    });
+
     it('locks a username after 5 failures: then even the right password answers 429 with Retry-After', async () => {
       const u = await createUser(h);
       for (let i = 1; i <= 5; i++) {
