@@ -41,7 +41,7 @@ const rows: Row[] = [];
 
 function node(script: string, env: Record<string, string>, args: string[] = []): ChildProcess {
   return spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), path.join(projectRoot, script), ...args], {
-    cwd: projectRoot, env: { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'],
+    cwd: projectRoot, env: { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', process.stderr, 'inherit'], // the server's warnings and errors reach the caller
   });
 }
 
