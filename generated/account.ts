@@ -815,6 +815,28 @@ export interface components {
                 "application/json": components["schemas"]["general_error"];
             };
         };
+        /** @description The request body is larger than the server accepts (BODY_LIMIT_BYTES; a Content-Length over it is refused before the body is read, and the connection is closed after this answer). */
+        payload_too_large: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "tracedata": {
+                 *         "code": "11111111-2222-3333-4444-555555555555",
+                 *         "client": "company_|_username",
+                 *         "server": "server_name",
+                 *         "service": "UNIVERSAL",
+                 *         "operation": "run_plan_calculation",
+                 *         "time": "2024-02-21T09:30:00+03:00"
+                 *       },
+                 *       "message": "Request body exceeds 10485760 bytes"
+                 *     }
+                 */
+                "application/json": components["schemas"]["general_error"];
+            };
+        };
         /** @description Payment required; the account's quota or subscription does not allow the request. */
         payment_required: {
             headers: {
@@ -1314,6 +1336,7 @@ export interface operations {
             404: components["responses"]["not_found"];
             405: components["responses"]["method_not_allowed"];
             406: components["responses"]["not_acceptable"];
+            413: components["responses"]["payload_too_large"];
             415: components["responses"]["unsupported_media_type"];
             429: components["responses"]["too_many_requests"];
             500: components["responses"]["internal_server_error"];
@@ -1350,6 +1373,7 @@ export interface operations {
             404: components["responses"]["not_found"];
             405: components["responses"]["method_not_allowed"];
             406: components["responses"]["not_acceptable"];
+            413: components["responses"]["payload_too_large"];
             415: components["responses"]["unsupported_media_type"];
             429: components["responses"]["too_many_requests"];
             500: components["responses"]["internal_server_error"];
@@ -1625,6 +1649,7 @@ export interface operations {
             404: components["responses"]["not_found"];
             405: components["responses"]["method_not_allowed"];
             406: components["responses"]["not_acceptable"];
+            413: components["responses"]["payload_too_large"];
             415: components["responses"]["unsupported_media_type"];
             429: components["responses"]["too_many_requests"];
             500: components["responses"]["internal_server_error"];
@@ -1671,6 +1696,7 @@ export interface operations {
             404: components["responses"]["not_found"];
             405: components["responses"]["method_not_allowed"];
             406: components["responses"]["not_acceptable"];
+            413: components["responses"]["payload_too_large"];
             415: components["responses"]["unsupported_media_type"];
             429: components["responses"]["too_many_requests"];
             500: components["responses"]["internal_server_error"];

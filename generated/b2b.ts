@@ -547,6 +547,15 @@ export interface components {
                 "application/json": components["schemas"]["fail_response"];
             };
         };
+        /** @description The database did not answer in time (REQUEST_DEADLINE_MS, DB_ACQUIRE_TIMEOUT_MS); nothing of the request was written. Retry later. */
+        service_unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["fail_response"];
+            };
+        };
         /** @description The token is missing or malformed, its user is unknown, or its hash does not match (a bare security event). */
         unauthorized: {
             headers: {
@@ -664,6 +673,7 @@ export interface operations {
             405: components["responses"]["method_not_allowed"];
             406: components["responses"]["not_acceptable"];
             500: components["responses"]["internal_server_error"];
+            503: components["responses"]["service_unavailable"];
         };
     };
     dev_token: {
@@ -730,6 +740,7 @@ export interface operations {
             405: components["responses"]["method_not_allowed"];
             406: components["responses"]["not_acceptable"];
             500: components["responses"]["internal_server_error"];
+            503: components["responses"]["service_unavailable"];
         };
     };
     upsert_groups: {
@@ -771,6 +782,7 @@ export interface operations {
             413: components["responses"]["payload_too_large"];
             415: components["responses"]["unsupported_media_type"];
             500: components["responses"]["internal_server_error"];
+            503: components["responses"]["service_unavailable"];
         };
     };
     upsert_users: {
@@ -828,6 +840,7 @@ export interface operations {
             413: components["responses"]["payload_too_large"];
             415: components["responses"]["unsupported_media_type"];
             500: components["responses"]["internal_server_error"];
+            503: components["responses"]["service_unavailable"];
         };
     };
     read_user: {
@@ -918,6 +931,7 @@ export interface operations {
             405: components["responses"]["method_not_allowed"];
             406: components["responses"]["not_acceptable"];
             500: components["responses"]["internal_server_error"];
+            503: components["responses"]["service_unavailable"];
         };
     };
 }
