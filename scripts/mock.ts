@@ -2,6 +2,7 @@
  * npm run mock [-- --dynamic] [--errors] [--seed S] [--verbose] [--quiet]: every spec in spec/ mocked on one port
  * (PORT, default 4010; HOST, default 127.0.0.1); SERVICES=a,b mocks some. SIGINT/SIGTERM stop Prism children too.
  */
+import { shutdownOnSignals } from '../lib/signals';
 import { parseArgs } from 'node:util';
 import { startMock } from '../lib/mock/server';
 
@@ -57,15 +58,7 @@ async function main() {
   for (const w of mock.warnings) console.error(`mock: warning: ${w}`);
   console.log(`mock: listening on ${mock.url} (${dynamic ? 'dynamic data' : 'static examples'}${values.errors ? ', --errors' : ''})`);
 
-  const onSignal = (sig: NodeJS.Signals) => {
-    console.log(`mock: ${sig}, stopping`);
-    mock.stop().then(() => process.exit(0), (err) => {
-      console.error(`mock: stop failed: ${(err as Error).message}`);
-      process.exit(1);
-    });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  shutdownOnSignals((_msg, sig) => console.log(`mock: ${sig}, stopping`)).ready(() => mock.stop());
 
   const death = await mock.died;
   console.error(`mock: Prism for ${death.service} (pid ${death.pid}) exited unexpectedly (${death.signal ?? `code ${death.code}`}); `

@@ -3,6 +3,7 @@
  * (default .data/sandbox, or SANDBOX_DATA_DIR) loaded once with demo data from fixtures/sandbox/; prints the demo
  * credentials. PORT (8080), HOST and SERVICES as for npm start; DATABASE_URL is ignored unless given as a flag.
  */
+import { shutdownOnSignals } from '../lib/signals';
 import { parseArgs } from 'node:util';
 import { logger } from '../lib/logger';
 import { defaultSandboxDir, startSandbox } from '../lib/mock/sandbox';
@@ -37,15 +38,7 @@ async function main() {
     port,
     host: process.env.HOST || '127.0.0.1',
   });
-  const onSignal = (sig: NodeJS.Signals) => {
-    logger.info({ signal: sig }, 'signal received');
-    sandbox.stop().then(() => process.exit(0), (err) => {
-      console.error(`sandbox: stop failed: ${(err as Error).message}`);
-      process.exit(1);
-    });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  shutdownOnSignals((msg, signal) => logger.info({ signal }, msg)).ready(() => sandbox.stop());
 
   const out = [
     '',
