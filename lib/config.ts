@@ -27,6 +27,8 @@ export const config = {
   },
   get databaseUrl() { return process.env.DATABASE_URL || undefined; },
   get dataDir() { return path.resolve(projectRoot, process.env.DATA_DIR || '.data'); },
+  /** behind a proxy the operator controls: the client address is X-Forwarded-For's first hop */
+  get trustProxy() { return bool('TRUST_PROXY', false); },
   get validateResponses() { return bool('VALIDATE_RESPONSES', false); },
   get logLevel() { return process.env.LOG_LEVEL || 'info'; },
   get bodyLimitBytes() { return int('BODY_LIMIT_BYTES', 10 * 1024 * 1024); },

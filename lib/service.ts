@@ -53,6 +53,8 @@ export interface BaseContext<P, L extends Record<string, unknown> = Record<strin
   principal: P;
   requestId: string;
   operationId: string;
+  /** where the request came from (lib/http/client-address.ts), for per-source limits */
+  clientAddress: string;
   log: Logger;
   startedAt: Date;
   /** service-scoped per-request state (e.g. a trace code); made by the service's makeLocals */

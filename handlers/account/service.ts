@@ -1,6 +1,5 @@
 /** The account service (VRt.Account 6.20) as the kernel loads it: models, bearer JWT auth, error bodies, audit. */
-import { Strategy as BearerStrategy } from 'passport-http-bearer';
-import { ApiError } from '../../lib/errors';
+import { HeaderBearerStrategy } from '../../lib/auth/bearer';
 import type { ServiceDefinition } from '../../lib/service';
 import { initAccountModels, User } from '../../models/account';
 import { auditJob, flushAudit, recordAction } from './_audit';
@@ -18,12 +17,8 @@ const service: ServiceDefinition = {
   tenantOf: (principal) => (principal as User).companyKey,
   makeLocals: () => newLocals(),
   strategies: () => ({
-    BearerAuth: new BearerStrategy((token, done) => {
-      userOfToken(token).then(
-        (user) => (user ? done(null, user) : done(null, false, new ApiError('unauthorized', 'Invalid or expired token') as never)),
-        (err) => done(err),
-      );
-    }),
+    // the header only: never `?access_token=` nor a body field
+    BearerAuth: new HeaderBearerStrategy(userOfToken),
   }),
   renderError(err, info) {
     const locals = info.locals as TraceLocals;

@@ -44,6 +44,7 @@ export function clientErrorHandler(services: MountedService[]) {
     }
     logger.info({ code: err.code, method, path, status: finalStatus }, 'request refused by the HTTP parser');
     socket.end(`HTTP/1.1 ${finalStatus} ${REASONS[finalStatus] ?? 'Bad Request'}\r\nContent-Type: ${contentType}\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      `Content-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n` +
+      `Connection: close\r\n\r\n${body}`);
   };
 }

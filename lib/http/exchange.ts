@@ -42,6 +42,7 @@ export interface Exchange {
   req: Request;
   res: Response;
   requestId: string;
+  clientAddress: string;
   startedAt: Date;
   log: Logger;
   /** set by match */

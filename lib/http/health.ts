@@ -14,6 +14,7 @@ export const KERNEL_PATHS = ['/livez', '/readyz'];
 export function health(lifecycle: Lifecycle) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (lifecycle.draining) res.setHeader('Connection', 'close');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
     if (!KERNEL_PATHS.includes(req.path) || (req.method !== 'GET' && req.method !== 'HEAD')) return next();
     const ready = req.path === '/livez' || !lifecycle.draining;
     res.status(ready ? 200 : 503).setHeader('Cache-Control', 'no-store');

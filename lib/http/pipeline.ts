@@ -18,6 +18,7 @@ import type { AppContext, Exchange, Stage } from './exchange';
 import { expiredError, handle, recordCall } from './handle';
 import { match, pickService } from './match';
 import { negotiate } from './negotiate';
+import { clientAddressOf } from './client-address';
 import { respond } from './respond';
 import { validate } from './validate';
 
@@ -117,8 +118,12 @@ export function pipeline(app: AppContext) {
     const sent = req.headers['x-request-id'];
     const requestId = typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : crypto.randomUUID();
     res.setHeader('X-Request-Id', requestId);
+    // every answer: no content sniffing, and no cache keeps it (API answers carry accounts' data and credentials)
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'no-store');
     const started = process.hrtime.bigint();
-    const log = logger.child({ requestId });
+    const clientAddress = clientAddressOf(req);
+    const log = logger.child({ requestId, client: clientAddress });
     const service = pickService(app.services, req.path);
     if (!service) {
       res.status(404).type('application/problem+json').send(JSON.stringify({
@@ -128,7 +133,7 @@ export function pipeline(app: AppContext) {
       return;
     }
     const ex: Exchange = {
-      app, req, res, requestId, startedAt: new Date(), log, service,
+      app, req, res, requestId, clientAddress, startedAt: new Date(), log, service,
       method: req.method === 'HEAD' ? 'get' : req.method.toLowerCase(),
       pathParams: {}, accepted: [], status: 500,
       locals: service.def.makeLocals?.({ method: req.method, path: req.path, headers: req.headers }) ?? {},
