@@ -1,6 +1,6 @@
 /** Calendar periods in the user's timezone (whole hours east of UTC), as the statistics, report and audit use them. */
 import { badRequest } from '../../lib/errors';
-import { isDate } from './_instant';
+import { isDate } from '../../lib/instant';
 
 const DAY = 86_400_000;
 

@@ -7,7 +7,7 @@ import { AdminError } from '../../lib/admin';
 import { explain, specValidator } from '../../lib/spec-schemas';
 import { accountDb, TraceData, User } from '../../models/account';
 import { isJsonType } from './_convert';
-import { localDay, parseInstant, pgInstant, type Instant } from './_instant';
+import { localDay, parseInstant, pgInstant, type Instant } from '../../lib/instant';
 import { effectiveQuotas } from './_quota';
 import { durationMs } from './_trace';
 

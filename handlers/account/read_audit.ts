@@ -7,7 +7,7 @@ import { QueryTypes } from 'sequelize';
 import { badRequest } from '../../lib/errors';
 import { accountDb } from '../../models/account';
 import { handler } from './_context';
-import { parseInstant, pgInstant } from './_instant';
+import { parseInstant, pgInstant } from '../../lib/instant';
 import { toActionWire, type AuditRow } from './_mappers';
 import { startOfLocalDay, localDate } from './_period';
 import { streamRows } from './_pgstream';

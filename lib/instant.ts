@@ -1,9 +1,9 @@
 /**
- * Instants as the account service takes them: RFC 3339 date-times (the forms ajv's `date-time` admits) read without
+ * Instants as the services take them: RFC 3339 date-times (the forms ajv's `date-time` admits) read without
  * JavaScript's Date parser, which maps two-digit years to the 1900s and refuses some valid offsets, and written to
  * PostgreSQL as text it reads back exactly, years before 1 AD included (an offset can move year 0001 into 1 BC).
- * What cannot be kept exactly is refused: year 0000, a leap second, digits finer than a millisecond (the spec's
- * patterns say so too, so a client learns it from the spec).
+ * What cannot be kept exactly is refused: year 0000, a leap second, digits finer than a millisecond (unless the
+ * caller only needs seconds); each service's spec says so in its patterns, so a client learns it from the spec.
  */
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[Zz]|([+-])(\d{2})(?::?(\d{2}))?)$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -26,7 +26,7 @@ export function utcMs(year: number, month: number, day: number, h = 0, mi = 0, s
 const daysIn = (year: number, month: number) => new Date(utcMs(year, month + 1, 1) - 86_400_000).getUTCDate();
 
 /** The instant of an RFC 3339 date-time, or a reason why it cannot be kept exactly. */
-export function parseInstant(text: string): Instant | { error: string } {
+export function parseInstant(text: string, opts: { toSeconds?: boolean } = {}): Instant | { error: string } {
   const m = DATE_TIME.exec(text);
   if (!m) return { error: 'is not an RFC 3339 date-time' };
   const [year, month, day, h, mi, s] = m.slice(1, 7).map(Number);
@@ -35,7 +35,7 @@ export function parseInstant(text: string): Instant | { error: string } {
   if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return { error: 'is not a date of the calendar' };
   if (h > 23 || mi > 59) return { error: 'is not a time of day' };
   if (s > 59) return { error: 'is a leap second, which cannot be stored' };
-  if (/[1-9]/.test(fraction.slice(3))) return { error: 'is finer than a millisecond, which cannot be stored' };
+  if (!opts.toSeconds && /[1-9]/.test(fraction.slice(3))) return { error: 'is finer than a millisecond, which cannot be stored' };
   const oh = Number(m[9] ?? 0);
   const om = Number(m[10] ?? 0);
   if (oh > 23 || om > 59) return { error: 'has an offset beyond 23:59' };
@@ -68,4 +68,14 @@ export function localDay(ms: number, offsetMinutes: number): string {
   const d = new Date(ms + offsetMinutes * 60_000);
   const y = d.getUTCFullYear();
   return `${y < 0 ? '-' : ''}${pad(Math.abs(y), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+}
+
+/** The instant written in the given offset: seconds, milliseconds only when there are any, `+00:00` for UTC. */
+export function formatInstant(ms: number, offsetMinutes: number): string {
+  const d = new Date(ms + offsetMinutes * 60_000);
+  const frac = d.getUTCMilliseconds() ? `.${pad(d.getUTCMilliseconds(), 3)}` : '';
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const a = Math.abs(offsetMinutes);
+  return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:`
+    + `${pad(d.getUTCSeconds())}${frac}${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
 }
