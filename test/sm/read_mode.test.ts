@@ -56,3 +56,13 @@ describe('GET rsm-maintenance/{id} (read_mode)', () => {
     expect(res.headers.allow).toBe('GET, HEAD, PUT, PATCH');
   });
 });
+
+describe('the literal path rsm-maintenance/filter', () => {
+  it('answers 405 with Allow: POST to other methods (not an invalid mode id)', async () => {
+    for (const method of ['get', 'put', 'patch'] as const) {
+      const res = await h.call(method, `${BASE}/filter`, { token: w.alice.token });
+      expect(res.status).toBe(405);
+      expect(res.headers.allow).toBe('POST');
+    }
+  });
+});
