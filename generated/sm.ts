@@ -578,12 +578,12 @@ export interface components {
         "X-Per-Page": number;
         /**
          * @description Modes visible to the caller.
-         * @example 3
+         * @example 1
          */
         "X-Total": number;
         /**
          * @description Visible modes that match the search and filter.
-         * @example 3
+         * @example 1
          */
         "X-Total-Filtered": number;
         /**
