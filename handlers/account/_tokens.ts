@@ -1,19 +1,20 @@
 /**
- * JWTs for the account service. The signing secret comes from ACCOUNT_JWT_SECRET, or is generated once and kept in
- * account.settings so every process on the database shares it. A token carries the user's token epoch: a password
- * change bumps the epoch and every older token stops validating.
+ * JWTs for the account service. The signing secret comes from ACCOUNT_JWT_SECRET, or is generated once into the key
+ * file account.jwt_secret outside the database (lib/keys.ts), which every process shares. A token carries the user's
+ * token epoch: a password change bumps the epoch and every older token stops validating.
  */
 import crypto from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { once, persistedSecret } from '../../lib/persisted-secret';
-import { accountDb, User } from '../../models/account';
+import { secretKey } from '../../lib/keys';
+import { once } from '../../lib/persisted-secret';
+import { User } from '../../models/account';
 import { accountSettings } from './_settings';
 
 const ISSUER = 'conformant-account';
 /** The HS256 key as a KeyObject (jsonwebtoken would otherwise re-derive one from the string on every call). */
 export const jwtSecret = once(async () => crypto.createSecretKey(Buffer.from(
   accountSettings.values.ACCOUNT_JWT_SECRET ||
-    (await persistedSecret(accountDb(), 'account.settings', 'jwt_secret', () => crypto.randomBytes(48).toString('base64url'))),
+    (await secretKey('account.jwt_secret', { generate: () => crypto.randomBytes(48).toString('base64url') })),
   'utf8',
 )));
 

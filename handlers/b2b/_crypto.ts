@@ -1,11 +1,11 @@
 /**
- * pass_hash at rest: AES-256-GCM with the key of B2B_SECRET_KEY, or a key generated once and kept in b2b.settings so
- * every process on the database shares it. The user's uid is bound in as associated data, so a ciphertext copied to
- * another row does not open.
+ * pass_hash at rest: AES-256-GCM with the key of B2B_SECRET_KEY, or a key generated once into the key file
+ * b2b.pass_hash_key outside the database (lib/keys.ts), which every process shares. The user's uid is bound in as
+ * associated data, so a ciphertext copied to another row does not open.
  */
 import crypto from 'node:crypto';
-import { once, persistedSecret } from '../../lib/persisted-secret';
-import { b2bDb } from '../../models/b2b';
+import { secretKey } from '../../lib/keys';
+import { once } from '../../lib/persisted-secret';
 import { b2bConfig } from './_config';
 
 const FORMAT = 'v1';
@@ -17,7 +17,7 @@ function parseKey(raw: string): Buffer {
 }
 
 const storedKey = once(async () =>
-  parseKey(await persistedSecret(b2bDb(), 'b2b.settings', 'pass_hash_key', () => crypto.randomBytes(32).toString('base64'))));
+  parseKey(await secretKey('b2b.pass_hash_key', { generate: () => crypto.randomBytes(32).toString('base64') })));
 
 export function encryptionKey(): Promise<Buffer> {
   const configured = b2bConfig.secretKey;
