@@ -15,6 +15,7 @@ import { configureAjv, loadSpec } from './spec';
 import type { AppContext, MountedService } from './http/exchange';
 import { pipeline } from './http/pipeline';
 import { health, KERNEL_PATHS, type Lifecycle } from './http/health';
+import { frontDoor, type FrontDoorMode } from './http/front-door';
 import type { ServiceDefinition } from './service';
 
 /** A service as mounted: its definition, spec, openapi-backend instance and base path. */
@@ -27,6 +28,8 @@ export interface AppOptions {
   /** the database each request's unit of work runs on; without it handlers run outside any transaction */
   sequelize?: Sequelize;
   validateResponses?: boolean;
+  /** what the front door's pages say this is (default 'server'); DOCS=false: no front door */
+  frontDoorMode?: FrontDoorMode;
 }
 
 
@@ -108,6 +111,8 @@ export async function createApp(opts: AppOptions): Promise<AppHandle> {
     if (clash) throw new Error(`services "${clash.def.name}" and "${def.name}" both live under ${basePath}`);
     services.push({ def, spec, api, basePath });
   }
+  // the landing page, references and specs; refuses start-up when a spec claims one of its paths
+  const door = config.docs ? frontDoor({ specs: services.map((s) => s.spec), mode: opts.frontDoorMode ?? 'server' }) : undefined;
 
   const context: AppContext = {
     services,
@@ -123,6 +128,7 @@ export async function createApp(opts: AppOptions): Promise<AppHandle> {
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(health(opts.lifecycle ?? { draining: false }));
+  if (door) app.use(door);
   app.use(pipeline(context));
 
   return { app, services };

@@ -30,6 +30,8 @@ export const config = {
   /** behind a proxy the operator controls: the client address is X-Forwarded-For's first hop */
   get trustProxy() { return bool('TRUST_PROXY', false); },
   get validateResponses() { return bool('VALIDATE_RESPONSES', false); },
+  /** the front door (landing page, /docs/<service>, /specs/<service>.yaml|.json); false: no routes beside the services' */
+  get docs() { return bool('DOCS', true); },
   get logLevel() { return process.env.LOG_LEVEL || 'info'; },
   get bodyLimitBytes() { return int('BODY_LIMIT_BYTES', 10 * 1024 * 1024); },
   /** deepest nesting of a JSON body, and most values in one, checked before it is parsed */

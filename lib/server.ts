@@ -2,6 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { clientErrorHandler } from './http/client-error';
+import type { FrontDoorMode } from './http/front-door';
 import { createApp, discoverServices, loadServiceDefinitions } from './app';
 import { config } from './config';
 import { openDatabase, type Database } from './db';
@@ -19,7 +20,7 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(opts: { port?: number; host?: string; services?: string[]; databaseUrl?: string; dataDir?: string } = {}): Promise<RunningServer> {
+export async function startServer(opts: { port?: number; host?: string; services?: string[]; databaseUrl?: string; dataDir?: string; frontDoorMode?: FrontDoorMode } = {}): Promise<RunningServer> {
   const names = opts.services ?? config.services ?? discoverServices();
   const defs = loadServiceDefinitions(names);
   checkSettings(defs);
@@ -28,7 +29,7 @@ export async function startServer(opts: { port?: number; host?: string; services
     await migrate(db.sequelize);
     for (const def of defs) await def.init(db.sequelize);
     const lifecycle = { draining: false };
-    const { app, services } = await createApp({ services: defs, sequelize: db.sequelize, lifecycle });
+    const { app, services } = await createApp({ services: defs, sequelize: db.sequelize, lifecycle, frontDoorMode: opts.frontDoorMode });
     const server = http.createServer(app);
     server.on('clientError', clientErrorHandler(services));
     server.keepAliveTimeout = config.keepAliveTimeoutMs;

@@ -162,7 +162,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
 
   let server: RunningServer;
   try {
-    server = await startServer({ port: opts.port, host: opts.host, services: opts.services, databaseUrl: url });
+    server = await startServer({ port: opts.port, host: opts.host, services: opts.services, databaseUrl: url, frontDoorMode: 'sandbox' });
   } catch (e) {
     await embedded?.release();
     throw e;

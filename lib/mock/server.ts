@@ -7,6 +7,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { config } from '../config';
+import { frontDoor } from '../http/front-door';
 import { byMatchPriority, discoverSpecs, matchTemplate, ServiceSpec, specDir, type OperationInfo } from '../spec';
 import { answerLocally, answerNotAcceptable, localOperation, missingFixtures, type LocalOperation } from './local';
 import { acceptable, acceptForPrism } from './negotiation';
@@ -20,6 +22,8 @@ export interface MockOptions {
   specDir?: string;
   fixturesRoot?: string;
   prism?: PrismOptions;
+  /** the front door's pages (default: DOCS, true) */
+  docs?: boolean;
   /** one line per request (method, path, status, who answered) */
   log?: (line: string) => void;
 }
@@ -69,6 +73,7 @@ export async function startMock(opts: MockOptions = {}): Promise<RunningMock> {
   if (!names.length) throw new Error(`no spec in ${dir}`);
   const specs = names.map((n) => ServiceSpec.load(n, dir));
   const warnings: string[] = [];
+  const door = (opts.docs ?? config.docs) ? frontDoor({ specs, mode: 'mock' }) : undefined;
 
   const started = await Promise.allSettled(specs.map((s) => startPrism(s.name, s.file, opts.prism)));
   const children = started.filter((r): r is PromiseFulfilledResult<PrismChild> => r.status === 'fulfilled').map((r) => r.value);
@@ -101,7 +106,7 @@ export async function startMock(opts: MockOptions = {}): Promise<RunningMock> {
   const agent = new http.Agent({ keepAlive: true });
   const log = opts.log;
 
-  const server = http.createServer((req, res) => {
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://mock');
     const route = routeOf(url.pathname);
     const started = Date.now();
@@ -168,7 +173,9 @@ export async function startMock(opts: MockOptions = {}): Promise<RunningMock> {
     });
     req.on('aborted', () => upstream.destroy());
     req.pipe(upstream);
-  });
+  };
+  // the front door (landing page, references, specs) before the services, as on the server
+  const server = http.createServer(door ? (req, res) => door(req, res, () => handle(req, res)) : handle);
 
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
