@@ -138,7 +138,9 @@ export async function startServer(opts: {
   ]);
   if (outcome !== 'ready') {
     killGroup(child.pid!, 'SIGKILL');
-    throw new Error(`server ${opts.name} ${outcome === 'exited' ? `exited (${exitInfo?.code ?? exitInfo?.signal})` : `did not listen within ${timeout} ms`} before listening:\n${proc.tail(10)}`);
+    const reason = lines.find((l) => l.startsWith('start-up failed:'))?.split('\n')[0] ?? '';
+    throw new Error(`server ${opts.name} ${outcome === 'exited' ? `exited (${exitInfo?.code ?? exitInfo?.signal})` : `did not listen within ${timeout} ms`}`
+      + `${reason ? `: ${reason}` : ''}\n${proc.tail(10)}`);
   }
   return proc;
 }
@@ -219,5 +221,11 @@ export function runAdmin(dataDir: string, args: string[], timeoutMs = 120_000): 
 export async function admin(dataDir: string, args: string[]): Promise<unknown> {
   const r = await runAdmin(dataDir, args);
   if (r.code !== 0) throw new Error(`npm run admin -- ${args.slice(0, 2).join(' ')} failed (${r.code}): ${r.stderr.trim().slice(-500)}`);
-  return JSON.parse(r.stdout);
+  // the answer is the pretty-printed JSON; log lines (one-line JSON with a level, e.g. a key generated) may precede it
+  const answer = r.stdout.split('\n').filter((l) => !/^\{"level":\d+,/.test(l)).join('\n');
+  try {
+    return JSON.parse(answer);
+  } catch {
+    throw new Error(`npm run admin -- ${args.slice(0, 2).join(' ')} printed no JSON answer: ${r.stdout.slice(0, 500)}`);
+  }
 }
