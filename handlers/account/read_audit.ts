@@ -1,8 +1,8 @@
 /**
  * GET /account/audit (spec/account.yaml · read_audit) — a user sees its own actions, an ADMIN its whole company's.
- * Pages up to STREAM_THRESHOLD rows are answered at once; larger ones stream from a cursor straight to the socket.
+ * Pages up to STREAM_THRESHOLD rows are answered at once; larger ones stream from a cursor straight to the socket,
+ * within the stream limits of _streams.ts (per account, per process, idle reader).
  */
-import { Readable } from 'node:stream';
 import { QueryTypes } from 'sequelize';
 import { badRequest } from '../../lib/errors';
 import { accountDb } from '../../models/account';
@@ -11,6 +11,8 @@ import { parseInstant, pgInstant } from '../../lib/instant';
 import { toActionWire, type AuditRow } from './_mappers';
 import { startOfLocalDay, localDate } from './_period';
 import { streamRows } from './_pgstream';
+import { securitySettings } from './_security-settings';
+import { guardedStream, takeStreamSlot } from './_streams';
 
 const STREAM_THRESHOLD = 10_000;
 const SORTABLE: Record<string, string> = {
@@ -77,6 +79,7 @@ export default handler('read_audit', async ({ query }, { principal: user }) => {
     const rows = await db.query<AuditRow>(deferredSql, { bind: params, type: QueryTypes.SELECT });
     return { status: 200, body: { actions: rows.map(toActionWire), statistics } };
   }
+  const release = await takeStreamSlot(user.username);
   async function* json() {
     yield '{"actions":[';
     let buf = '';
@@ -91,5 +94,6 @@ export default handler('read_audit', async ({ query }, { principal: user }) => {
     }
     yield `${buf}],"statistics":${JSON.stringify(statistics)}}`;
   }
-  return { status: 200, body: { raw: Readable.from(json()), contentType: 'application/json; charset=utf-8' } };
+  const raw = guardedStream(json(), { idleMs: securitySettings.values.ACCOUNT_STREAM_IDLE_MS, onClose: release });
+  return { status: 200, body: { raw, contentType: 'application/json; charset=utf-8' } };
 });

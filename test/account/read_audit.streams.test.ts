@@ -1,0 +1,265 @@
+/**
+ * GET /account/audit, streamed answers against the pool (issue 11, item 1): slow readers on real sockets must not be
+ * able to hold every database connection. The server runs as in production (openDatabase: DB_POOL_MAX connections,
+ * statement timeout, idle-in-transaction timeout) on a real listening socket.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { Client } from 'pg';
+import { commands } from '../../handlers/account/_admin';
+import { LOCK_SPACE, openStreams } from '../../handlers/account/_streams';
+import { createApp, loadServiceDefinitions } from '../../lib/app';
+import { openDatabase, type Database } from '../../lib/db';
+import { eventually, unique } from '../support/harness';
+
+const ROWS = 50_000; // above STREAM_THRESHOLD (10000) and, at ~300 bytes an action, far above the sockets' buffers
+const STATEMENT_TIMEOUT_MS = 1500;
+const saved = { ...process.env };
+
+let db: Database;
+let server: http.Server;
+let base: string;
+let company: string;
+let admins: { username: string; token: string }[];
+let other: { username: string; token: string };
+let readers: http.IncomingMessage[] = [];
+
+async function login(username: string, password: string): Promise<string> {
+  const res = await fetch(`${base}/account/token/generation`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password }),
+  });
+  if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as string;
+}
+
+async function newUser(companyKey: string, roles: string) {
+  const username = unique('stream');
+  const password = `pw-${unique()}-long`;
+  await commands['create-user'].run({ username, password, 'company-key': companyKey, roles }, db.sequelize);
+  return { username, token: await login(username, password) };
+}
+
+const streamUrl = () => `${base}/account/audit?from=2000-01-01T00:00:00Z&limit=1000000`;
+
+interface Opened { status: number; headers: http.IncomingHttpHeaders; res: http.IncomingMessage }
+
+/** A reader on a socket of its own that reads nothing after the status line (the body is left in the socket). */
+function openReader(token: string): Promise<Opened> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(streamUrl(), { headers: { Authorization: `Bearer ${token}` }, agent: false }, (res) => {
+      res.pause();
+      res.on('error', () => undefined); // a reader that is cut off sees "aborted"
+      readers.push(res);
+      resolve({ status: res.statusCode!, headers: res.headers, res });
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Lets a paused reader take whatever has arrived every `everyMs` (a throttled reader). */
+function throttle(res: http.IncomingMessage, everyMs: number): () => void {
+  const timer = setInterval(() => {
+    while (res.read() !== null) { /* drain what is buffered */ }
+  }, everyMs);
+  return () => clearInterval(timer);
+}
+
+function bodyOf(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+    res.resume();
+  });
+}
+
+/** Another account's plain request, timed. */
+async function timedInfo(token: string): Promise<{ status: number; ms: number }> {
+  const t = Date.now();
+  const res = await fetch(`${base}/account/info`, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(20_000) });
+  await res.arrayBuffer();
+  return { status: res.status, ms: Date.now() - t };
+}
+
+/**
+ * Until the streams have filled their sockets' buffers and wait for their readers (the process is then mostly idle):
+ * what is measured is the steady state that slow readers cause, not the CPU the first megabytes of each stream take.
+ */
+async function streamsSettled(): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const start = performance.eventLoopUtilization();
+    await new Promise((r) => setTimeout(r, 200));
+    if (performance.eventLoopUtilization(start).utilization < 0.3) return;
+  }
+}
+
+function closeReaders() {
+  for (const r of readers) r.destroy();
+  readers = [];
+}
+
+/** Stream connections still open in the database (a cursor of a stream keeps its transaction). */
+async function openCursors(): Promise<number> {
+  const [rows] = await db.sequelize.query(
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'FETCH FORWARD%' AND state <> 'idle'");
+  return (rows as { n: number }[])[0].n;
+}
+
+beforeAll(async () => {
+  process.env.DB_POOL_MAX = '10';
+  process.env.DB_ACQUIRE_TIMEOUT_MS = '4000';
+  process.env.DB_STATEMENT_TIMEOUT_MS = String(STATEMENT_TIMEOUT_MS);
+  delete process.env.ACCOUNT_MAX_STREAMS;
+  delete process.env.ACCOUNT_STREAMS_PER_USER;
+  db = await openDatabase({ url: process.env.DATABASE_URL });
+  const defs = loadServiceDefinitions(['account']);
+  for (const d of defs) await d.init(db.sequelize);
+  const { app } = await createApp({ services: defs, sequelize: db.sequelize, validateResponses: true });
+  server = http.createServer(app);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  company = unique('co');
+  admins = [];
+  for (let i = 0; i < 5; i++) admins.push(await newUser(company, 'USER,ADMIN'));
+  other = await newUser(unique('co'), 'USER');
+  // the seed runs on a connection of its own, without the short statement timeout of the server's pool
+  const seed = new Client({ connectionString: process.env.DATABASE_URL });
+  await seed.connect();
+  try {
+    await seed.query(
+    `INSERT INTO account.audit_actions (username, company_key, trace_code, client, server, service, operation, time,
+                                        method_group, points_count, duration, duration_ms)
+     SELECT $1::text, $2::text, gen_random_uuid(), $2::text || '_|_' || $1::text, 'worker_1', 'UNIVERSAL', 'run_plan_calculation',
+            timestamptz '2020-01-01T00:00:00Z' + g * interval '1 second', 'PLAN', 10, 'PT1.5S', 1500
+     FROM generate_series(1, $3::int) g`, [admins[0].username, company, ROWS]);
+  } finally {
+    await seed.end();
+  }
+}, 120_000);
+
+afterEach(async () => {
+  closeReaders();
+  await eventually(async () => {
+    expect(openStreams()).toBe(0);
+    expect(await openCursors()).toBe(0);
+  }, 10_000);
+  delete process.env.ACCOUNT_STREAM_IDLE_MS;
+});
+
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+  server.closeAllConnections();
+  await db.close();
+  process.env = saved;
+});
+
+describe('read_audit streams and the pool', () => {
+  it('ten throttled readers of a large audit stream while another user\'s request still answers within a second', async () => {
+    const opened = await Promise.all(Array.from({ length: 10 }, () => openReader(admins[0].token)));
+    const stops = opened.filter((o) => o.status === 200).map((o) => throttle(o.res, 500));
+    try {
+      await streamsSettled();
+      for (let i = 0; i < 3; i++) {
+        const t = await timedInfo(other.token);
+        expect(t.status).toBe(200);
+        expect(t.ms).toBeLessThan(1000);
+      }
+      const statuses = opened.map((o) => o.status).sort();
+      // ACCOUNT_STREAMS_PER_USER (2) stream; the others are told to come back later
+      expect(statuses).toEqual([200, 200, 429, 429, 429, 429, 429, 429, 429, 429]);
+      for (const refused of opened.filter((o) => o.status === 429)) {
+        expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+        const body = JSON.parse(await bodyOf(refused.res));
+        expect(body.message).toMatch(/streamed answers in progress/);
+        expect(body.tracedata).toEqual(expect.objectContaining({ service: 'ACCOUNT', operation: 'read_audit' }));
+      }
+      expect(openStreams()).toBe(2);
+    } finally {
+      stops.forEach((s) => s());
+    }
+  }, 60_000);
+
+  it('keeps streams of many accounts below the pool size, so other requests still get a connection', async () => {
+    // five accounts, two readers each: every account is within its own limit, the process cap (DB_POOL_MAX - 2) is not
+    const opened = await Promise.all(admins.flatMap((a) => [openReader(a.token), openReader(a.token)]));
+    const streaming = opened.filter((o) => o.status === 200);
+    expect(streaming).toHaveLength(8);
+    expect(opened.filter((o) => o.status === 429)).toHaveLength(2);
+    expect(openStreams()).toBe(8);
+    await streamsSettled();
+    for (let i = 0; i < 3; i++) {
+      const t = await timedInfo(other.token);
+      expect(t.status).toBe(200);
+      expect(t.ms).toBeLessThan(1000);
+    }
+  }, 60_000);
+
+  it('counts an account\'s streams in PostgreSQL, so slots held by another process count too', async () => {
+    const elsewhere = new Client({ connectionString: process.env.DATABASE_URL });
+    await elsewhere.connect();
+    try {
+      // another server process streaming twice for the same account holds these two locks
+      await elsewhere.query('SELECT pg_advisory_lock($1 + s, hashtext($2)) FROM generate_series(0, 1) s', [LOCK_SPACE, admins[1].username]);
+      const refused = await openReader(admins[1].token);
+      expect(refused.status).toBe(429);
+      await bodyOf(refused.res);
+      await elsewhere.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_SPACE + 1, admins[1].username]);
+      const allowed = await openReader(admins[1].token);
+      expect(allowed.status).toBe(200);
+    } finally {
+      await elsewhere.end();
+    }
+  }, 60_000);
+
+  it('cuts off a reader that reads nothing for ACCOUNT_STREAM_IDLE_MS and frees its connection and slot', async () => {
+    process.env.ACCOUNT_STREAM_IDLE_MS = '1000';
+    const stalled = await openReader(admins[2].token);
+    expect(stalled.status).toBe(200);
+    // a slow but steady reader of the same account is not idle and keeps its stream
+    const steady = await openReader(admins[2].token);
+    expect(steady.status).toBe(200);
+    let steadyBytes = 0;
+    steady.res.on('data', (c: Buffer) => (steadyBytes += c.length));
+    steady.res.pause();
+    const stop = throttle(steady.res, 200);
+    try {
+      expect(openStreams()).toBe(2);
+      // the server cuts the stalled one (the client, reading nothing, need not notice: its socket stays paused)
+      await eventually(async () => {
+        expect(openStreams()).toBe(1);
+        expect(await openCursors()).toBe(1);
+      }, 15_000);
+      const before = steadyBytes;
+      await eventually(async () => expect(steadyBytes).toBeGreaterThan(before), 5000);
+      // the stalled stream's slot is free again: the account may open another
+      const again = await openReader(admins[2].token);
+      expect(again.status).toBe(200);
+    } finally {
+      stop();
+    }
+  }, 60_000);
+
+  it('applies the statement timeout to each batch, not to the whole answer: a stream longer than it completes', async () => {
+    const reader = await openReader(admins[3].token);
+    expect(reader.status).toBe(200);
+    const started = Date.now();
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        let c: Buffer | null;
+        // about 64 KiB every 20 ms: the answer takes several times the statement timeout
+        for (let n = 0; n < 4 && (c = reader.res.read() as Buffer | null) !== null; n++) chunks.push(c);
+      }, 20);
+      reader.res.once('end', () => { clearInterval(timer); resolve(); });
+      reader.res.once('error', (e) => { clearInterval(timer); reject(e); });
+      reader.res.once('close', () => { if (!reader.res.complete) { clearInterval(timer); reject(new Error('cut off')); } });
+    });
+    expect(Date.now() - started).toBeGreaterThan(STATEMENT_TIMEOUT_MS);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    expect(body.actions.length).toBeGreaterThanOrEqual(ROWS);
+    expect(body.actions).toHaveLength(body.statistics.filter.total);
+  }, 90_000);
+});
