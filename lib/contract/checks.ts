@@ -13,6 +13,7 @@ export const CHECKS = [
   'content_type_conformance',
   'response_schema_conformance',
   'response_headers_conformance',
+  'security_headers',
   'positive_data_acceptance',
   'negative_data_rejection',
   'ignored_auth',
@@ -30,6 +31,7 @@ export const CHECK_HELP: Record<CheckName, string> = {
   content_type_conformance: "the Content-Type is one of the status's documented media types",
   response_schema_conformance: 'a JSON body validates against the documented schema',
   response_headers_conformance: 'required documented headers are present; present documented headers match their schema',
+  security_headers: 'every answer of an operation carries X-Content-Type-Options: nosniff and Cache-Control: no-store (API answers hold credentials and tenant data)',
   positive_data_acceptance: 'valid input answers 2xx (or a status the plugin declares legitimate for the operation; a far date also a 400 naming its field)',
   negative_data_rejection: 'input that breaks the spec (or holds U+0000) answers 4xx (415 for a wrong Content-Type, 406 for an Accept naming nothing produced, when documented)',
   ignored_auth: 'a protected operation refuses missing or bad credentials with 401 or 403',
@@ -48,6 +50,8 @@ export interface CheckOutcome {
 
 export interface CheckOptions {
   strictHeaders: boolean;
+  /** judge security_headers (default true) */
+  securityHeaders?: boolean;
 }
 
 export function excerpt(body: Buffer, max = 300): string {
@@ -64,7 +68,7 @@ function headerValue(schema: Schema | undefined, raw: string): unknown {
 
 /** Conformance of an answer to the documentation of `op` (the four conformance checks). */
 export function conformanceChecks(op: Operation, res: HttpResponse, opts: CheckOptions, warnings: string[], method: string = op.method): CheckOutcome[] {
-  const out: CheckOutcome[] = [];
+  const out: CheckOutcome[] = opts.securityHeaders === false ? [] : [securityHeadersCheck(res)];
   const doc = responseFor(op, res.status);
   if (!doc) {
     out.push({ check: 'status_code_conformance', ok: false, message: `status ${res.status} is not documented (documented: ${Object.keys(op.responses).join(', ')})` });
@@ -111,6 +115,23 @@ export function conformanceChecks(op: Operation, res: HttpResponse, opts: CheckO
     out.push(problems.length ? { check: 'response_headers_conformance', ok: false, message: problems.join('; ') } : { check: 'response_headers_conformance', ok: true });
   }
   return out;
+}
+
+/**
+ * Headers every API answer needs whatever the spec says, errors included: `nosniff`, so a browser never runs a body as
+ * another type than the one declared (a JSON error echoing input as HTML); `no-store`, so no cache (a proxy, the
+ * browser's disk) keeps tokens, credentials or one tenant's data for the next reader.
+ */
+export function securityHeadersCheck(res: HttpResponse): CheckOutcome {
+  const problems: string[] = [];
+  const nosniff = res.headers['x-content-type-options'];
+  if (nosniff === undefined) problems.push('no X-Content-Type-Options: nosniff');
+  else if (nosniff.trim().toLowerCase() !== 'nosniff') problems.push(`X-Content-Type-Options is ${JSON.stringify(nosniff)}, nosniff is due`);
+  const cache = res.headers['cache-control'];
+  const directives = (cache ?? '').split(',').map((d) => d.trim().toLowerCase().split('=')[0]);
+  if (cache === undefined) problems.push('no Cache-Control: no-store');
+  else if (!directives.includes('no-store')) problems.push(`Cache-Control is ${JSON.stringify(cache)}, no-store is due`);
+  return problems.length ? { check: 'security_headers', ok: false, message: problems.join('; ') } : { check: 'security_headers', ok: true };
 }
 
 export function serverErrorCheck(res: HttpResponse): CheckOutcome {

@@ -44,7 +44,7 @@ describe('contract runner against a tiny server', () => {
     // every check that applies to this spec was exercised and passed at least once
     const passed = new Set(s.cases.flatMap((c) => c.outcomes.filter((o) => o.ok).map((o) => o.check)));
     for (const c of ['not_a_server_error', 'status_code_conformance', 'content_type_conformance', 'response_schema_conformance', 'response_headers_conformance',
-      'positive_data_acceptance', 'negative_data_rejection', 'ignored_auth', 'unsupported_method', 'ensure_resource_availability', 'use_after_free', 'scenario_step']) {
+      'security_headers', 'positive_data_acceptance', 'negative_data_rejection', 'ignored_auth', 'unsupported_method', 'ensure_resource_availability', 'use_after_free', 'scenario_step']) {
       expect(passed).toContain(c);
     }
     expect(s.scenarios).toEqual([{ name: 'create, read, list, delete, read after delete', steps: 6, failed: 0 }]);
@@ -112,8 +112,20 @@ describe('contract runner against a tiny server', () => {
       (f) => f.record.kind === 'method' && /answered 404, 405 is due/.test(f.outcome.message ?? '')],
     ['keepsDeleted', ['use_after_free'],
       (f) => f.record.kind === 'scenario' && /read after delete/.test(f.record.description) && /answered 200, expected 404/.test(f.outcome.message ?? '')],
+    ['noSecurityHeaders', ['security_headers'],
+      (f) => f.outcome.message === 'no X-Content-Type-Options: nosniff; no Cache-Control: no-store'],
+    ['cacheable', ['security_headers'],
+      (f) => f.outcome.message === 'Cache-Control is "public, max-age=60", no-store is due'],
   ])('reports a planted %s under %j, and nothing else', async (defect, checks, isTheDefect) => {
     await plantedOnly(defect, checks, isTheDefect);
+  });
+
+  it('judges security_headers on every operation and on errors as well as successes', async () => {
+    const r = await runAgainst(['noSecurityHeaders']);
+    const missing = failures(r).filter((f) => f.outcome.check === 'security_headers');
+    expect([...new Set(missing.map((f) => f.record.operationId).filter(Boolean))].sort()).toEqual(Object.keys(r.services[0].coverage).sort());
+    const statuses = new Set(missing.map((f) => f.record.exchange?.status));
+    for (const status of [200, 201, 204, 400, 401, 404, 405, 406, 415]) expect([status, statuses.has(status)]).toEqual([status, true]);
   });
 
   // the defect classes outside testing found: each planted defect is reported, by its class's cases at least
