@@ -18,9 +18,20 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** What a process does when its embedded cluster is gone for good (already logged as fatal): end, non-zero. */
+function exitOnLost(): void {
+  process.exit(1);
+}
+
 export async function openDatabase(opts: {
   url?: string;
   dataDir?: string;
+  /**
+   * The embedded cluster has gone and could not be started again within EMBEDDED_RESTART_TIMEOUT_MS (a fatal line
+   * naming the data directory and the cause is logged first). Default: the process exits with status 1, so that it
+   * never answers errors for good; a caller that can stop more gracefully passes its own, and must still end.
+   */
+  onLost?: (err: Error) => void;
   /**
    * Apply the migrations as the connecting role (the owner; closed after), then pool as the least-privilege role
    * APP_ROLE (created and granted by the owner, password in the key store), or as APP_DATABASE_URL's role.
@@ -30,7 +41,7 @@ export async function openDatabase(opts: {
   let url = opts.url ?? config.databaseUrl;
   let embedded: EmbeddedHandle | undefined;
   if (!url) {
-    embedded = await startEmbedded(opts.dataDir ?? config.dataDir);
+    embedded = await startEmbedded(opts.dataDir ?? config.dataDir, { onLost: opts.onLost ?? exitOnLost });
     url = embedded.url;
   }
   const sequelize = new Sequelize(url, {

@@ -3,9 +3,15 @@
  *
  * Sharing: the postmaster is started detached with pg_ctl, so several of our processes (servers, the admin command,
  * the sandbox, the tests) can share one data directory: a process attaches to a running postmaster it finds in
- * postmaster.pid (one left behind by a killed process included), holds a lease connection while it uses it, and on
- * release stops it only when no other client is connected. Creating and starting the cluster is serialised by a lock
- * file in the data directory.
+ * postmaster.pid (one left behind by a killed process included), holds a lease while it uses it, and on release stops
+ * it only when nobody else holds one and no other client is connected. Creating, starting and stopping the cluster are
+ * serialised by a lock file in the data directory.
+ *
+ * Lease: a file per handle in <DATA_DIR>/.leases naming its live process (written before attaching, so it counts even
+ * while the connection is down) and a connection named 'conformant-lease', checked every EMBEDDED_LEASE_CHECK_MS and
+ * re-established whenever it drops. When the postmaster itself is gone (stopped by someone, crashed), the handle
+ * starts it again on the same port; when that is not done within EMBEDDED_RESTART_TIMEOUT_MS, it logs a fatal line
+ * and calls onLost (lib/db.ts: the process exits non-zero rather than answer errors for good).
  *
  * Root: PostgreSQL refuses to run as root, so the cluster belongs to the `postgres` user (created when missing), and
  * that user may be unable to enter the clone (root's home, a `mktemp -d` folder). Then, without changing any
@@ -26,6 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { logger } from './logger';
 import { freePort, portFree } from './ports';
 
 const run = promisify(execFile);
@@ -34,6 +41,9 @@ const DB_NAME = 'conformant';
 const CLUSTER = 'pg';
 const PASSWORD_FILE = 'superuser-password';
 const LOCK_FILE = '.embedded-pg.lock';
+/** <DATA_DIR>/.leases/<pid>-<random>: one per handle, holding `<pid> <process start time>` */
+const LEASE_DIR = '.leases';
+const LEASE_APP = 'conformant-lease';
 const SETTINGS_FILE = 'conformant.conf';
 const INCLUDE_LINE = `include = '${SETTINGS_FILE}'`;
 /** in a copy of the native tree: its listing, written last, so a copy with it is complete */
@@ -49,6 +59,26 @@ export interface EmbeddedHandle {
   url: string;
   /** Stop the postmaster if this was the last process using it. */
   release(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  /**
+   * Called once when the cluster has gone and could not be started again within restartTimeoutMs (after a fatal log
+   * line naming the data directory and the cause); the handle then gives the cluster up. The process should end.
+   */
+  onLost?(err: Error): void;
+  /** how often the lease connection is checked (default EMBEDDED_LEASE_CHECK_MS, else 2000) */
+  leaseCheckMs?: number;
+  /** longest the cluster may stay out of reach before onLost (default EMBEDDED_RESTART_TIMEOUT_MS, else 30000) */
+  restartTimeoutMs?: number;
+}
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return n;
 }
 
 /** The OS user PostgreSQL runs as: empty when that is this process's own user. */
@@ -307,8 +337,8 @@ function adopt(dataDir: string, clusterDir: string): void {
 }
 
 /** Run fn holding <file> (created exclusively; a holder that died leaves a lock that is taken over). */
-async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + 180_000;
+async function withLock<T>(file: string, fn: () => Promise<T>, timeoutMs = 180_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       fs.writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
@@ -429,13 +459,21 @@ function recordSettings(clusterDir: string, port: number, ids: OsUser): void {
   }
 }
 
-async function startPostmaster(clusterDir: string, ids: OsUser, bin: string): Promise<number> {
-  let port = recordedPort(clusterDir);
-  // keep the recorded port while it is free, so that clients and a plain pg_ctl agree across restarts
-  if (port === undefined || port === 5432 || !(await portFree(port))) port = await freePort();
-  recordSettings(clusterDir, port, ids);
-  await spawnAs(path.join(bin, 'pg_ctl'), ['start', '-D', clusterDir, '-w', '-t', '60', '-l', path.join(clusterDir, 'server.log')], ids);
-  return port;
+/**
+ * Start the cluster's postmaster on its recorded port while that is free, else on a new one (recorded); with
+ * requiredPort (a restart under processes whose URLs name it) on that port only.
+ */
+async function startPostmaster(clusterDir: string, ids: OsUser, bin: string, requiredPort?: number, waitSeconds = 60): Promise<number> {
+  let port = requiredPort ?? recordedPort(clusterDir);
+  if (requiredPort !== undefined) {
+    if (!(await portFree(requiredPort))) throw new Error(`port ${requiredPort}, where this process reaches the cluster, is taken by another program`);
+  } else if (port === undefined || port === 5432 || !(await portFree(port))) {
+    // keep the recorded port while it is free, so that clients and a plain pg_ctl agree across restarts
+    port = await freePort();
+  }
+  recordSettings(clusterDir, port!, ids);
+  await spawnAs(path.join(bin, 'pg_ctl'), ['start', '-D', clusterDir, '-w', '-t', String(waitSeconds), '-l', path.join(clusterDir, 'server.log')], ids);
+  return port!;
 }
 
 /** A start failure with what explains it: the cluster out of its user's reach, or the end of the server log. */
@@ -453,8 +491,63 @@ async function explainStartFailure(e: unknown, clusterDir: string, ids: OsUser):
   return new Error(`${(e as Error)?.message ?? String(e)}${tail ? `\nserver.log:\n${tail}` : ''}`);
 }
 
-export async function startEmbedded(dataDir: string): Promise<EmbeddedHandle> {
+/** The start time of a process (/proc/<pid>/stat field 22), which tells it from a later one with the same pid. */
+function processStart(pid: number): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[19];
+  } catch {
+    return undefined; // no procfs: the pid alone decides
+  }
+}
+
+/** Record a lease of this process on the DATA_DIR; returns its file. */
+function takeLeaseFile(dataDir: string): string {
+  const dir = path.join(dataDir, LEASE_DIR);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, `${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+  fs.writeFileSync(file, `${process.pid} ${processStart(process.pid) ?? ''}\n`, { mode: 0o600 });
+  return file;
+}
+
+/** How many leases on the DATA_DIR belong to live processes (the caller's own removed first); dead ones are removed. */
+function liveLeases(dataDir: string): number {
+  const dir = path.join(dataDir, LEASE_DIR);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  let live = 0;
+  for (const name of names) {
+    const file = path.join(dir, name);
+    try {
+      const [pidText, start] = fs.readFileSync(file, 'utf8').trim().split(' ');
+      const pid = Number(pidText);
+      const now = pid > 0 ? processStart(pid) : undefined;
+      if (pid > 0 && pidAlive(pid) && (!start || !now || now === start)) live++;
+      else fs.rmSync(file, { force: true });
+    } catch {
+      /* removed meanwhile */
+    }
+  }
+  return live;
+}
+
+/** Where a handle's cluster lives and how to run it. */
+interface Cluster {
+  dataDir: string;
+  clusterDir: string;
+  port: number;
+  base: string;
+  bin: string;
+  ids: OsUser;
+}
+
+export async function startEmbedded(dataDir: string, opts: EmbeddedOptions = {}): Promise<EmbeddedHandle> {
   dataDir = path.resolve(dataDir);
+  const leaseCheckMs = opts.leaseCheckMs ?? positiveInt('EMBEDDED_LEASE_CHECK_MS', 2_000);
+  const restartTimeoutMs = opts.restartTimeoutMs ?? positiveInt('EMBEDDED_RESTART_TIMEOUT_MS', 30_000);
   fs.mkdirSync(dataDir, { recursive: true }); // never chmod: the postgres user is not expected to enter it
   const ids = await osUser();
   let clusterDir = existingCluster(dataDir);
@@ -464,36 +557,37 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedHandle> {
   }
   const bin = path.join(await usableNativeDir(), 'bin');
 
-  let port = clusterDir && runningPort(clusterDir);
-  if (!clusterDir || port === undefined) {
-    ({ clusterDir, port } = await withLock(path.join(dataDir, LOCK_FILE), async () => {
-      const dir = await ensureCluster(dataDir, ids, bin);
-      let p = runningPort(dir); // another process may have started it while we waited for the lock
-      for (let attempt = 0; p === undefined; attempt++) {
-        try {
-          p = await startPostmaster(dir, ids, bin);
-        } catch (e) {
-          // a stale postmaster.pid or a port taken a moment after the check: look again, then try a new port
-          p = runningPort(dir);
-          if (p === undefined && attempt >= 2) throw await explainStartFailure(e, dir, ids);
-          if (p === undefined) await sleep(300);
-        }
-      }
-      return { clusterDir: dir, port: p };
-    }));
-  }
-  let password: string;
-  try {
-    password = fs.readFileSync(path.join(dataDir, PASSWORD_FILE), 'utf8').trim();
-  } catch {
-    throw new Error(`embedded PostgreSQL: ${path.join(dataDir, PASSWORD_FILE)} is missing; delete ${dataDir} to make a new cluster`);
-  }
-  const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
-  const cluster = clusterDir;
+  // the lease counts from before attaching: a process leaving meanwhile does not stop the cluster we attach to
+  const leaseFile = takeLeaseFile(dataDir);
+  let cluster: Cluster | undefined;
   let lease: Client | undefined;
-  let leasePid = 0;
   try {
-    const admin = new Client({ connectionString: `${base}/postgres` });
+    let port = clusterDir ? runningPort(clusterDir) : undefined;
+    if (!clusterDir || port === undefined) {
+      ({ clusterDir, port } = await withLock(path.join(dataDir, LOCK_FILE), async () => {
+        const dir = await ensureCluster(dataDir, ids, bin);
+        let p = runningPort(dir); // another process may have started it while we waited for the lock
+        for (let attempt = 0; p === undefined; attempt++) {
+          try {
+            p = await startPostmaster(dir, ids, bin);
+          } catch (e) {
+            // a stale postmaster.pid or a port taken a moment after the check: look again, then try a new port
+            p = runningPort(dir);
+            if (p === undefined && attempt >= 2) throw await explainStartFailure(e, dir, ids);
+            if (p === undefined) await sleep(300);
+          }
+        }
+        return { clusterDir: dir, port: p };
+      }));
+    }
+    let password: string;
+    try {
+      password = fs.readFileSync(path.join(dataDir, PASSWORD_FILE), 'utf8').trim();
+    } catch {
+      throw new Error(`embedded PostgreSQL: ${path.join(dataDir, PASSWORD_FILE)} is missing; delete ${dataDir} to make a new cluster`);
+    }
+    cluster = { dataDir, clusterDir, port, bin, ids, base: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}` };
+    const admin = new Client({ connectionString: `${cluster.base}/postgres` });
     await admin.connect();
     try {
       const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB_NAME]);
@@ -504,49 +598,294 @@ export async function startEmbedded(dataDir: string): Promise<EmbeddedHandle> {
     } finally {
       await admin.end();
     }
-    // a lease: one connection held for as long as this process uses the cluster, so another process's release sees
-    // it even when this process's pool has no connection open at that moment
-    lease = new Client({ connectionString: `${base}/postgres`, application_name: 'conformant-lease' });
-    await lease.connect();
-    lease.on('error', () => undefined);
-    leasePid = (await lease.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    lease = await connectLease(cluster.base, leaseCheckMs);
+    const keeper = new LeaseKeeper(cluster, leaseFile, lease, { leaseCheckMs, restartTimeoutMs, onLost: opts.onLost });
+    return { url: `${cluster.base}/${DB_NAME}`, release: () => keeper.release() };
   } catch (e) {
+    const leasePid = lease ? backendPid(lease) : 0;
     await lease?.end().catch(() => undefined);
-    await stopIfUnused(base, cluster, bin, ids, leasePid); // do not leave a postmaster nobody will use
+    fs.rmSync(leaseFile, { force: true });
+    // do not leave a postmaster nobody will use
+    if (cluster) await stopIfUnused(cluster, leasePid);
     throw e;
   }
-
-  const held = lease;
-  return {
-    url: `${base}/${DB_NAME}`,
-    async release() {
-      await held.end().catch(() => undefined);
-      await stopIfUnused(base, cluster, bin, ids, leasePid);
-    },
-  };
 }
 
-/** Stop the postmaster unless another client is connected (ownLeasePid: this process's lease, which may be ending). */
-async function stopIfUnused(base: string, clusterDir: string, bin: string, ids: OsUser, ownLeasePid: number): Promise<void> {
-  const c = new Client({ connectionString: `${base}/postgres` });
+/** The server process of a connection (from its BackendKeyData), 0 before it is known. */
+const backendPid = (c: Client): number => (c as unknown as { processID?: number | null }).processID ?? 0;
+
+/**
+ * One lease connection, held for as long as the process uses the cluster, so that another process's release sees it
+ * even when this process's pool has no connection open at that moment. Its checks time out, so a frozen server
+ * counts as a dropped lease.
+ */
+async function connectLease(base: string, checkMs: number, timeoutMs = 5_000): Promise<Client> {
+  const c = new Client({
+    connectionString: `${base}/postgres`,
+    application_name: LEASE_APP,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: Math.max(checkMs, 5_000),
+  });
+  c.on('error', () => undefined); // until the keeper listens: a connection error only fails the connect below
   try {
     await c.connect();
-    // connections closed a moment ago may still be listed: look a few times before deciding someone is there
-    let others = 1;
-    for (let i = 0; i < 6 && others > 0; i++) {
-      if (i) await sleep(100);
-      others = (await c.query(
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND pid <> $1",
-        [ownLeasePid],
-      )).rows[0].n;
-    }
-    await c.end();
-    if (others > 0) return;
-    const pid = postmasterPid(clusterDir);
-    await spawnAs(path.join(bin, 'pg_ctl'), ['stop', '-D', clusterDir, '-m', 'fast', '-w'], ids);
-    // pg_ctl returns once postmaster.pid is gone, a moment before the process itself ends
-    for (let i = 0; i < 100 && pid !== undefined && pidAlive(pid); i++) await sleep(50);
-  } catch {
+  } catch (e) {
     await c.end().catch(() => undefined);
+    throw e;
+  }
+  return c;
+}
+
+/** Close a client without waiting on a server that may not answer. */
+function dropClient(c: Client): void {
+  void c.end().catch(() => undefined);
+  (c as unknown as { connection?: { stream?: { destroy?(): void } } }).connection?.stream?.destroy?.();
+}
+
+/**
+ * Keeps a handle's lease: checks it every leaseCheckMs, reconnects with backoff when it drops, starts the postmaster
+ * again (same cluster, same port) when it has gone, and declares the cluster lost when it stays out of reach for
+ * restartTimeoutMs.
+ */
+class LeaseKeeper {
+  private lease: Client | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** fires restartTimeoutMs after the lease dropped, whatever attempt is under way then */
+  private deadline: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private backoffMs = 100;
+  /** since when the lease has been down, and since when the postmaster has been seen not running */
+  private downSince: number | undefined;
+  private absentSince: number | undefined;
+  private restarting = false;
+  private cause: unknown;
+  private state: 'held' | 'lost' | 'released' = 'held';
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly leaseFile: string,
+    lease: Client,
+    private readonly opts: { leaseCheckMs: number; restartTimeoutMs: number; onLost?(err: Error): void },
+  ) {
+    this.hold(lease);
+    this.schedule(opts.leaseCheckMs);
+  }
+
+  async release(): Promise<void> {
+    if (this.state === 'released') return;
+    this.state = 'released';
+    clearTimeout(this.timer);
+    clearTimeout(this.deadline);
+    await this.running; // a restart or reconnect under way finishes first: nothing is started behind the release
+    const pid = this.lease ? backendPid(this.lease) : 0;
+    if (this.lease) await this.lease.end().catch(() => undefined);
+    this.lease = undefined;
+    fs.rmSync(this.leaseFile, { force: true });
+    // also once lost: a postmaster a last attempt started is not left to nobody
+    await stopIfUnused(this.cluster, pid);
+  }
+
+  private get log() {
+    return { dataDir: this.cluster.dataDir, cluster: this.cluster.clusterDir, port: this.cluster.port };
+  }
+
+  private hold(c: Client): void {
+    this.lease = c;
+    c.on('error', (err) => this.dropLease(c, err));
+    c.on('end', () => this.dropLease(c, new Error('the lease connection was closed')));
+  }
+
+  /** The lease connection c has failed: close it, start the outage's clock, and reconnect at once. */
+  private dropLease(c: Client, err: Error): void {
+    if (this.lease !== c) return;
+    this.lease = undefined;
+    dropClient(c);
+    if (this.state !== 'held') return;
+    this.markDown();
+    this.cause = err;
+    logger.warn({ ...this.log, err: { message: err.message } }, 'embedded PostgreSQL: lease connection lost, reconnecting');
+    if (!this.running) this.schedule(0);
+  }
+
+  private markDown(): void {
+    if (this.downSince !== undefined) return;
+    this.downSince = Date.now();
+    clearTimeout(this.deadline);
+    this.deadline = setTimeout(() => {
+      if (this.state === 'held' && !this.lease) this.lose();
+    }, this.opts.restartTimeoutMs);
+    this.deadline.unref();
+  }
+
+  /** What is left of the bound: no single attempt may outlast it. */
+  private left(): number {
+    return this.opts.restartTimeoutMs - (Date.now() - (this.downSince ?? Date.now()));
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    if (this.state !== 'held') return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick().finally(() => {
+        this.running = undefined;
+        this.schedule(this.lease ? this.opts.leaseCheckMs : this.backoffMs);
+      });
+    }, ms);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.state !== 'held') return;
+    const c = this.lease;
+    if (c) {
+      try {
+        await c.query('SELECT 1');
+        return;
+      } catch (e) {
+        this.dropLease(c, e as Error); // a failed or timed-out check drops the lease like a closed one
+      }
+    }
+    if (await this.reconnect()) {
+      this.backoffMs = 100;
+      return;
+    }
+    this.backoffMs = Math.min(this.backoffMs * 2, this.opts.leaseCheckMs);
+    if (this.state === 'held' && this.left() <= 0) this.lose();
+  }
+
+  private connect(): Promise<Client> {
+    return connectLease(this.cluster.base, this.opts.leaseCheckMs, Math.min(5_000, Math.max(this.left(), 500)));
+  }
+
+  /** One attempt to get the lease back, starting the postmaster again when it has been gone for a moment. */
+  private async reconnect(): Promise<boolean> {
+    this.markDown();
+    const { clusterDir, port } = this.cluster;
+    const running = runningPort(clusterDir);
+    if (running === port) {
+      this.absentSince = undefined;
+      try {
+        return this.take(await this.connect());
+      } catch (e) {
+        this.cause = e;
+        return false; // starting up, or refusing connections for now: try again
+      }
+    }
+    if (running !== undefined) {
+      this.absentSince = undefined;
+      this.cause = new Error(`the cluster now listens on port ${running}, not on port ${port} where this process reaches it`);
+      return false;
+    }
+    // gone: give whoever stopped it a moment (a `pg_ctl restart` starts it again by itself), then start it here
+    this.absentSince ??= Date.now();
+    this.cause = new Error('its postmaster is not running');
+    if (Date.now() - this.absentSince < Math.min(1_000, this.opts.restartTimeoutMs / 4) || this.state !== 'held') return false;
+    try {
+      if (!this.restarting) logger.warn(this.log, 'embedded PostgreSQL: the postmaster has gone; starting it again');
+      this.restarting = true; // one warning an outage; its cause is in the fatal line if it lasts
+      await this.restart(Math.max(this.left(), 1_000));
+      logger.info(this.log, 'embedded PostgreSQL: started again');
+      return this.take(await this.connect());
+    } catch (e) {
+      this.cause = e;
+      return false;
+    }
+  }
+
+  private take(c: Client): boolean {
+    if (this.state !== 'held') {
+      dropClient(c);
+      return false;
+    }
+    this.hold(c);
+    logger.info({ ...this.log, downMs: Date.now() - (this.downSince ?? Date.now()) }, 'embedded PostgreSQL: lease re-acquired');
+    clearTimeout(this.deadline);
+    this.downSince = undefined;
+    this.absentSince = undefined;
+    this.restarting = false;
+    this.cause = undefined;
+    return true;
+  }
+
+  /** Start the same cluster on the same port (the one every URL of this process names), under the lock. */
+  private async restart(timeoutMs: number): Promise<void> {
+    const { dataDir, clusterDir, port, ids, bin } = this.cluster;
+    await withLock(path.join(dataDir, LOCK_FILE), async () => {
+      if (existingCluster(dataDir) !== clusterDir) throw new Error(`${clusterDir} is no longer the cluster of ${dataDir}`);
+      const running = runningPort(clusterDir);
+      if (running === port) return; // someone else started it meanwhile
+      if (running !== undefined) throw new Error(`the cluster now listens on port ${running}, not on port ${port} where this process reaches it`);
+      if (!(await portFree(port))) throw new Error(`port ${port}, where this process reaches the cluster, is taken by another program`);
+      try {
+        await startPostmaster(clusterDir, ids, bin, port, Math.max(1, Math.ceil(timeoutMs / 1000)));
+      } catch (e) {
+        throw runningPort(clusterDir) === port ? e : await explainStartFailure(e, clusterDir, ids);
+      }
+    }, timeoutMs);
+  }
+
+  private lose(): void {
+    if (this.state !== 'held') return;
+    this.state = 'lost';
+    clearTimeout(this.timer);
+    clearTimeout(this.deadline);
+    if (this.lease) dropClient(this.lease);
+    this.lease = undefined;
+    fs.rmSync(this.leaseFile, { force: true }); // this process no longer uses the cluster
+    const cause = (this.cause as Error | undefined)?.message || String(this.cause ?? 'unknown cause');
+    const err = new Error(`embedded PostgreSQL of ${this.cluster.dataDir} (cluster ${this.cluster.clusterDir}, port ${this.cluster.port}) `
+      + `has been out of reach for ${this.opts.restartTimeoutMs} ms and could not be started again: ${cause}`);
+    logger.fatal({ ...this.log, cause }, err.message);
+    this.opts.onLost?.(err);
+  }
+}
+
+/**
+ * Run pg_ctl on a DATA_DIR's cluster as the cluster's own user (root: postgres), the way an operator would: `-D` is
+ * added, and for a start or restart a log file (`server.log` in the cluster) so that no output pipe stays open.
+ */
+export async function pgCtl(dataDir: string, args: string[]): Promise<string> {
+  const clusterDir = existingCluster(path.resolve(dataDir));
+  if (!clusterDir) throw new Error(`embedded PostgreSQL: ${dataDir} has no cluster`);
+  const ids = await osUser();
+  const bin = path.join(await usableNativeDir(), 'bin');
+  const log = ['start', 'restart'].includes(args[0]) && !args.includes('-l') ? ['-l', path.join(clusterDir, 'server.log')] : [];
+  return spawnAs(path.join(bin, 'pg_ctl'), [...args, '-D', clusterDir, ...log], ids);
+}
+
+/**
+ * Stop the postmaster unless someone else uses it: a live lease of another handle (even one whose connection is down
+ * at the moment), or any other client connection (ownLeasePid: this handle's lease, which may be ending). Under the
+ * lock, so that a start and a stop never interleave.
+ */
+async function stopIfUnused(cluster: Cluster, ownLeasePid: number): Promise<void> {
+  const { dataDir, clusterDir, base, bin, ids } = cluster;
+  try {
+    await withLock(path.join(dataDir, LOCK_FILE), async () => {
+      if (liveLeases(dataDir) > 0) return;
+      const c = new Client({ connectionString: `${base}/postgres`, connectionTimeoutMillis: 5_000 });
+      c.on('error', () => undefined);
+      try {
+        await c.connect();
+        // connections closed a moment ago may still be listed: look a few times before deciding someone is there
+        let others = 1;
+        for (let i = 0; i < 6 && others > 0; i++) {
+          if (i) await sleep(100);
+          others = (await c.query(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND pid <> $1",
+            [ownLeasePid],
+          )).rows[0].n;
+        }
+        if (others > 0) return;
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+      const pid = postmasterPid(clusterDir);
+      await spawnAs(path.join(bin, 'pg_ctl'), ['stop', '-D', clusterDir, '-m', 'fast', '-w'], ids);
+      // pg_ctl returns once postmaster.pid is gone, a moment before the process itself ends
+      for (let i = 0; i < 100 && pid !== undefined && pidAlive(pid); i++) await sleep(50);
+    }, 30_000);
+  } catch {
+    /* not running, or out of reach: nothing to stop */
   }
 }
