@@ -11,6 +11,11 @@ import { Client } from 'pg';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { APP_ROLE, openDatabase, type Database } from '../../lib/db';
 import { pgCtl } from '../../lib/embedded-pg';
+import { readKeyFile } from '../../lib/keys';
+import { eventually, harness } from '../support/harness';
+import { createUser as createAccountUser } from '../account/_fixtures';
+import { adminWorld, as, header } from '../b2b/_fixtures';
+import { passHashOf } from '../../handlers/b2b/_token';
 
 const keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conformant-keys-'));
 const saved = { KEYS_DIR: process.env.KEYS_DIR, APP_DATABASE_URL: process.env.APP_DATABASE_URL };
@@ -98,6 +103,36 @@ describe('the pool of openDatabase({ migrate: true })', () => {
     } finally {
       await db.close();
       await asOwner((c) => c.query('DELETE FROM b2b.domains WHERE uid IN ($1, $2)', [a, b]));
+    }
+  });
+
+  it('serves the services\' requests, admin commands and background jobs through conformant_app alone', async () => {
+    const db = await openDatabase({ url: ownerUrl, migrate: true });
+    const app = new URL(ownerUrl);
+    app.username = APP_ROLE;
+    app.password = readKeyFile('database.app_password')!;
+    process.env.DATABASE_URL = app.toString(); // the harness's pool: the application role's
+    const h = await harness(['account', 'b2b']);
+    try {
+      expect((await h.sequelize.query('SELECT current_user AS u', { plain: true }))?.u).toBe(APP_ROLE);
+      // account: an admin command, a login (throttle, token key), a tenant read, the audit outbox moved by its job
+      const user = await createAccountUser(h);
+      expect((await h.call('get', '/account/info', { token: user.token })).status).toBe(200);
+      await eventually(async () => {
+        const res = await h.call('get', '/account/audit', { token: user.token });
+        expect(res.status).toBe(200);
+        expect(res.body.statistics.overall.total).toBeGreaterThanOrEqual(1); // the login, moved from the outbox by the job
+      });
+      // b2b: admin commands, an AR-REST login, a batch upsert (advisory lock, sealed pass_hash), the new user's login
+      const { domain, admin } = await adminWorld(h);
+      const ph = passHashOf('secret-1');
+      const up = await h.call('post', '/b2b/api/v1/domain/users', { ...as(admin.header), body: { data: [{ uid: `ann@${domain}`, roles: 'USER', pass_hash: ph }] } });
+      expect([up.status, up.body.data]).toEqual([200, [true]]);
+      expect((await h.call('get', '/b2b/api/v1/user', as(header(`ann@${domain}`, ph)))).status).toBe(200);
+    } finally {
+      await h.close();
+      process.env.DATABASE_URL = ownerUrl;
+      await db.close();
     }
   });
 
