@@ -62,6 +62,8 @@ export interface paths {
          *     carries. The batch is one transaction: if any item is refused, nothing is written. Needs role ADMIN. `data`
          *     holds one `true` per item, in request order. `active_from` and `active_to` must lie within
          *     0001-01-01T00:00:00.000Z..9999-12-31T23:59:59.999Z once converted to UTC (400 naming the field otherwise).
+         *     A batch that cannot be written within B2B_UPSERT_TIMEOUT_MS (10000 ms by default), waiting for another batch
+         *     of the same domain included, answers 503 and nothing is written.
          */
         post: operations["upsert_groups"];
         delete?: never;
@@ -93,6 +95,11 @@ export interface paths {
          *     change the state. `active_from` and `active_to` are kept to the millisecond and answered in UTC, so each must
          *     lie within 0001-01-01T00:00:00.000Z..9999-12-31T23:59:59.999Z once converted to UTC (400 naming the field
          *     otherwise).
+         *
+         *     One request may carry at most B2B_MAX_MEMBERSHIPS_PER_REQUEST (10000 by default) `groups_refs` entries, all
+         *     items together: more answer 400 DataValidationError naming `data`, and nothing is written. A batch that
+         *     cannot be written within B2B_UPSERT_TIMEOUT_MS (10000 ms by default), waiting for another batch of the same
+         *     domain included, answers 503 and nothing is written.
          */
         post: operations["upsert_users"];
         delete?: never;
@@ -240,7 +247,7 @@ export interface components {
              * @description Type of the event.
              * @enum {string}
              */
-            type: "SecurityAuthMissingToken" | "SecurityAuthMalformedToken" | "SecurityAuthTimeoutedStamp" | "SecurityAuthFutureStamp" | "SecurityAuthUserNotFound" | "SecurityAuthWrongHash" | "SecurityAuthUserBanned" | "SecurityAuthUserActivationRequired" | "SecurityAuthUserInactive" | "SecurityAuthDomainInactive" | "SecurityAccessDenied" | "SecurityForeignDomain" | "DataValidationError" | "DataSeekObjectError" | "HttpRouteNotFound" | "HttpMethodNotAllowed" | "HttpMediaTypeNotAcceptable" | "HttpMediaTypeNotSupported" | "HttpPayloadTooLarge" | "GenericSystemError";
+            type: "SecurityAuthMissingToken" | "SecurityAuthMalformedToken" | "SecurityAuthTimeoutedStamp" | "SecurityAuthFutureStamp" | "SecurityAuthUserNotFound" | "SecurityAuthWrongHash" | "SecurityAuthUserBanned" | "SecurityAuthUserActivationRequired" | "SecurityAuthUserInactive" | "SecurityAuthDomainInactive" | "SecurityAuthLocked" | "SecurityAccessDenied" | "SecurityForeignDomain" | "DataValidationError" | "DataSeekObjectError" | "HttpRouteNotFound" | "HttpMethodNotAllowed" | "HttpMediaTypeNotAcceptable" | "HttpMediaTypeNotSupported" | "HttpPayloadTooLarge" | "GenericSystemError";
             /** @description Identifier of the event (the request id, also in the X-Request-Id header). */
             uid: string;
         };
@@ -460,9 +467,10 @@ export interface components {
                 "application/json": components["schemas"]["fail_response"] | components["schemas"]["framework_error"];
             };
         };
-        /** @description The token is expired or not yet valid, or its user or domain may not work now (a bare security event); or the user lacks the role, or names another domain (failure envelope). */
+        /** @description The token is expired or not yet valid, or its user or domain may not work now, or its user or the client's address is locked after failed attempts (a bare security event); or the user lacks the role, or names another domain (failure envelope). */
         forbidden: {
             headers: {
+                "Retry-After": components["headers"]["Retry-After"];
                 [name: string]: unknown;
             };
             content: {
@@ -547,7 +555,7 @@ export interface components {
                 "application/json": components["schemas"]["fail_response"];
             };
         };
-        /** @description The database did not answer in time (REQUEST_DEADLINE_MS, DB_ACQUIRE_TIMEOUT_MS); nothing of the request was written. Retry later. */
+        /** @description The database did not answer in time (REQUEST_DEADLINE_MS, DB_ACQUIRE_TIMEOUT_MS, and for a batch upsert B2B_UPSERT_TIMEOUT_MS); nothing of the request was written. Retry later. */
         service_unavailable: {
             headers: {
                 [name: string]: unknown;
@@ -626,6 +634,11 @@ export interface components {
          * @example GET
          */
         Allow: string;
+        /**
+         * @description With SecurityAuthLocked: seconds until the lock ends (the same as the event's data.retry_after). Absent otherwise.
+         * @example 900
+         */
+        "Retry-After": number;
         /**
          * @description The authentication scheme expected.
          * @example AR-REST realm="b2b"

@@ -6,6 +6,9 @@
  * --auth kinds:
  *   b2b:user=NAME@DOMAIN:PASSWORD   an administrator (roles ADMIN and USER, own or through its domain) of DOMAIN
  *   b2b:header=AR-REST TOKEN        a ready Authorization value (no scenarios: they need the password)
+ *   b2b:decoy=NAME@DOMAIN           an existing user the wrong-password cases sign for (default: the administrator);
+ *                                   wrong signatures count toward a lock of their user (B2B_AUTH_MAX_FAILURES), so
+ *                                   repeated runs against one deployment should not spend the administrator's
  */
 import crypto from 'node:crypto';
 import { definePlugin, type RequestParts, type Session } from '../../lib/contract/plugin';
@@ -70,7 +73,7 @@ const DEV_OFF = 'the dev operations can be switched off on a server (B2B_DEV_END
 
 export default definePlugin({
   service: 'b2b',
-  authHelp: 'b2b:user=NAME@DOMAIN:PASSWORD | b2b:header=AR-REST TOKEN',
+  authHelp: 'b2b:user=NAME@DOMAIN:PASSWORD [b2b:decoy=NAME@DOMAIN] | b2b:header=AR-REST TOKEN',
 
   async bootstrap(admin) {
     const tag = crypto.randomBytes(4).toString('hex');
@@ -78,7 +81,8 @@ export default definePlugin({
     const password = `pw-${crypto.randomBytes(9).toString('base64url')}`;
     await admin('create-domain', { uid: domain, roles: 'CLIENT,USER', name: 'Contract runner' });
     await admin('create-user', { uid: `admin@${domain}`, password, roles: 'ADMIN,USER', name: 'Contract administrator' });
-    return { user: `admin@${domain}:${password}` };
+    await admin('create-user', { uid: `decoy@${domain}`, password: `${password}-decoy`, name: 'Contract wrong-password target' });
+    return { user: `admin@${domain}:${password}`, decoy: `decoy@${domain}` };
   },
 
   async connect(auth): Promise<Session> {
@@ -95,7 +99,7 @@ export default definePlugin({
     ];
     if (user) {
       badCredentials.push(
-        { name: 'AR-REST with the wrong password', headers: { Authorization: arRest(user.uid, passHash(`${user.password}-wrong`)) } },
+        { name: 'AR-REST with the wrong password', headers: { Authorization: arRest(auth.decoy ?? user.uid, passHash(`${user.password}-wrong`)) } },
         { name: 'AR-REST whose stamp expired long ago', headers: { Authorization: arRest(user.uid, passHash(user.password), { stamp: 1483634723, age: 5 }) } },
         { name: 'AR-REST starting a day in the future', headers: { Authorization: arRest(user.uid, passHash(user.password), { stamp: Math.floor(Date.now() / 1000) + 86_400 }) } },
       );

@@ -21,6 +21,7 @@ const CATALOGUE: Record<EventType, { cls: EventClass; name: string }> = {
   SecurityAuthUserActivationRequired: { cls: 'Security', name: 'Требуется активация пользователя' },
   SecurityAuthUserInactive: { cls: 'Security', name: 'Учётная запись пользователя неактивна' },
   SecurityAuthDomainInactive: { cls: 'Security', name: 'Домен неактивен' },
+  SecurityAuthLocked: { cls: 'Security', name: 'Вход временно заблокирован после неудачных попыток' },
   SecurityAccessDenied: { cls: 'Security', name: 'Недостаточно прав' },
   SecurityForeignDomain: { cls: 'Security', name: 'Доступ к чужому домену запрещён' },
   DataValidationError: { cls: 'Data', name: 'Ошибка в данных запроса' },
@@ -64,12 +65,23 @@ const AUTH_STATUS = {
   SecurityAuthUserActivationRequired: 403,
   SecurityAuthUserInactive: 403,
   SecurityAuthDomainInactive: 403,
+  SecurityAuthLocked: 403,
 } as const;
 export type AuthFailureType = keyof typeof AUTH_STATUS;
 
 export class AuthFailure extends ApiError {
-  constructor(readonly type: AuthFailureType, message: string, data: Record<string, unknown> = {}) {
-    super(AUTH_STATUS[type] === 403 ? 'forbidden' : 'unauthorized', message, { code: type, data });
+  /** the user the token names, once it is decoded (for the log; it may not exist) */
+  user?: string;
+  /** the brute-force locks this failure has just set (for the log) */
+  locks: string[] = [];
+
+  constructor(readonly type: AuthFailureType, message: string, data: Record<string, unknown> = {}, headers?: Record<string, string>) {
+    super(AUTH_STATUS[type] === 403 ? 'forbidden' : 'unauthorized', message, { code: type, data, headers });
+  }
+
+  locking(scopes: string[]): this {
+    this.locks = scopes;
+    return this;
   }
 }
 

@@ -1,19 +1,24 @@
 /**
  * The ArRest security scheme as a passport strategy: `Authorization: AR-REST <token>` is decoded, its stamp window
- * checked (with a clock-skew allowance for stamps in the future), its user found, the salted hash recomputed from the
- * stored pass_hash and compared in constant time, then the user's and domain's state and active periods checked.
- * Each failure is its own security event (see spec/b2b.yaml, info x-decision, for the order and statuses).
+ * checked (a life of at most B2B_MAX_TOKEN_AGE_SECONDS whatever the token's age says, and a clock-skew allowance for
+ * stamps in the future), its user found, the brute-force limits consulted (_throttle.ts), the salted hash recomputed
+ * from the stored pass_hash and compared in constant time, then the user's and domain's state and active periods
+ * checked. Each failure is its own security event (see spec/b2b.yaml, info x-decision, for the order and statuses),
+ * logged with the user the token names and the event type, never the token or a hash.
  */
 import crypto from 'node:crypto';
 import type { Request } from 'express';
 import { Strategy } from 'passport';
+import { clientAddressOf } from '../../lib/http/client-address';
+import { logger } from '../../lib/logger';
 import { User } from '../../models/b2b';
 import { b2bConfig } from './_config';
 import type { B2bPrincipal } from './_context';
 import { openPassHash } from './_crypto';
 import { AuthFailure } from './_events';
 import { effectiveRoles } from './_permissions';
-import { MalformedToken, parseToken, saltedDigest, saltOf, TOKEN_PREFIX } from './_token';
+import { lockOf, recordFailure, type Lock } from './_throttle';
+import { MalformedToken, parseToken, saltedDigest, saltOf, TOKEN_PREFIX, type TokenParts } from './_token';
 
 const iso = (d: Date) => d.toISOString();
 const isoOfSeconds = (s: number) => {
@@ -21,8 +26,21 @@ const isoOfSeconds = (s: number) => {
   return Number.isNaN(d.getTime()) ? String(s) : iso(d);
 };
 
-/** The principal of an Authorization header value, or an AuthFailure; other errors are faults. */
-export async function authenticateHeader(header: string | undefined, now = new Date()): Promise<B2bPrincipal> {
+const locked = (user: string, lock: Lock) => new AuthFailure('SecurityAuthLocked',
+  lock.scope === 'user'
+    ? `Вход пользователя ${user} заблокирован после неудачных попыток; повторите через ${lock.seconds} с`
+    : `Вход с этого адреса заблокирован после неудачных попыток; повторите через ${lock.seconds} с`,
+  { user, scope: lock.scope, retry_after: lock.seconds },
+  { 'Retry-After': String(lock.seconds) });
+
+export interface AuthenticateOptions {
+  now?: Date;
+  /** the client's address (lib/http/client-address.ts), counted by the brute-force limits */
+  address?: string;
+}
+
+/** The principal of an Authorization header value, or an AuthFailure (naming the token's user once known); other errors are faults. */
+export async function authenticateHeader(header: string | undefined, opts: AuthenticateOptions = {}): Promise<B2bPrincipal> {
   const m = /^\s*(\S+)(?:\s+(.*?))?\s*$/.exec(header ?? '');
   if (!m || m[1].toUpperCase() !== TOKEN_PREFIX) {
     throw new AuthFailure('SecurityAuthMissingToken', `Запрос должен содержать заголовок Authorization: ${TOKEN_PREFIX} <токен>`);
@@ -38,20 +56,41 @@ export async function authenticateHeader(header: string | undefined, now = new D
       token: shown, error_cause: { detailMessage: e.message },
     });
   }
+  try {
+    return await authenticateParts(parts, opts.now ?? new Date(), opts.address);
+  } catch (e) {
+    if (e instanceof AuthFailure) e.user ??= parts.user;
+    throw e;
+  }
+}
 
+async function authenticateParts(parts: TokenParts, now: Date, address: string | undefined): Promise<B2bPrincipal> {
   const nowSeconds = Math.floor(now.getTime() / 1000);
   const window = { income_stamp: isoOfSeconds(parts.stamp), income_age: parts.age, server_time: iso(now) };
   if (parts.stamp > nowSeconds + b2bConfig.clockSkewSeconds) {
     throw new AuthFailure('SecurityAuthFutureStamp',
       `Метка времени ${window.income_stamp} ещё не наступила - income_age:${parts.age}, server_time:${window.server_time}`, window);
   }
-  if (nowSeconds > parts.stamp + parts.age) {
+  // the token's age is the client's wish; its life is at most the server's cap
+  const cap = b2bConfig.maxTokenAgeSeconds;
+  if (nowSeconds > parts.stamp + Math.min(parts.age, cap)) {
+    const capped = parts.age > cap;
     throw new AuthFailure('SecurityAuthTimeoutedStamp',
-      `Метка времени ${window.income_stamp} просрочена - income_age:${parts.age}, server_time:${window.server_time}`, window);
+      `Метка времени ${window.income_stamp} просрочена - income_age:${parts.age}${capped ? `, max_age:${cap}` : ''}, server_time:${window.server_time}`,
+      capped ? { income_stamp: window.income_stamp, income_age: parts.age, max_age: cap, server_time: window.server_time } : window);
   }
 
-  const user = await User.findOne({ where: { uid: parts.user }, include: ['domain', 'groups'] });
-  if (!user || !user.domain) throw new AuthFailure('SecurityAuthUserNotFound', `Пользователь ${parts.user} не найден`, { user: parts.user });
+  // a lock in force is answered before anything is checked, so a locked address does not even learn whether a user exists
+  const [user, lock] = await Promise.all([
+    User.findOne({ where: { uid: parts.user }, include: ['domain', 'groups'] }),
+    lockOf({ user: parts.user, address }),
+  ]);
+  if (lock) throw locked(parts.user, lock);
+  if (!user || !user.domain) {
+    const counted = await recordFailure({ address });
+    if (counted.answer) throw locked(parts.user, counted.answer);
+    throw new AuthFailure('SecurityAuthUserNotFound', `Пользователь ${parts.user} не найден`, { user: parts.user }).locking(counted.locking);
+  }
 
   if (user.passHashEnc === null) {
     // created without a pass_hash: no token can be right until one is set, which is what activation means here
@@ -59,7 +98,9 @@ export async function authenticateHeader(header: string | undefined, now = new D
   }
   const expected = saltedDigest(saltOf(parts.stampText, parts.ageText, await openPassHash(user.uid, user.passHashEnc)));
   if (!crypto.timingSafeEqual(expected, parts.saltedHash)) {
-    throw new AuthFailure('SecurityAuthWrongHash', `Подпись токена пользователя ${user.uid} не совпадает`, { user: user.uid });
+    const counted = await recordFailure({ user: user.uid, address });
+    if (counted.answer) throw locked(user.uid, counted.answer);
+    throw new AuthFailure('SecurityAuthWrongHash', `Подпись токена пользователя ${user.uid} не совпадает`, { user: user.uid }).locking(counted.locking);
   }
 
   if (user.state === 'BANNED') throw new AuthFailure('SecurityAuthUserBanned', `Пользователь ${user.uid} заблокирован`, { user: user.uid, state: user.state });
@@ -85,9 +126,19 @@ export class ArRestStrategy extends Strategy {
   override name = 'ar-rest';
 
   override authenticate(req: Request): void {
-    authenticateHeader(req.headers.authorization).then(
+    const address = clientAddressOf(req);
+    authenticateHeader(req.headers.authorization, { address }).then(
       (principal) => this.success(principal),
-      (err) => (err instanceof AuthFailure ? this.fail(err) : this.error(err)),
+      (err) => {
+        if (!(err instanceof AuthFailure)) return this.error(err);
+        // who and why, never the token: the user part is the name the token claims, which may not exist
+        const requestId = req.res?.getHeader('X-Request-Id');
+        logger.warn({
+          requestId, client: address, event: err.type, ...(err.user !== undefined && { user: err.user }),
+          ...(err.locks.length && { locks: err.locks }),
+        }, 'b2b authentication refused');
+        this.fail(err);
+      },
     );
   }
 }

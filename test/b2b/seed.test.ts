@@ -2,6 +2,10 @@
  * The seed's own material: its sample Authorization header authenticates once its user exists as the seed describes
  * it, its request bodies are accepted, and its answers (kept as the spec's examples) validate against the spec.
  * This is the only suite that uses the domain test_domain.
+ *
+ * The sample header's stamp is 2017-01-05 with an age of 999999999 s (31 years): with the default token life cap
+ * (B2B_MAX_TOKEN_AGE_SECONDS, two days) it is long expired, so the suite raises the cap to the age it claims, as an
+ * operator who wants the vendor's documentation token to work would.
  */
 import { commands } from '../../handlers/b2b/_admin';
 import { specValidator } from '../../lib/spec-schemas';
@@ -12,7 +16,9 @@ const doc = specValidator('b2b').document as any; // eslint-disable-line @typesc
 const exampleOf = (path: string, method: string) => doc.paths[path][method];
 
 let h: Harness;
+const savedCap = process.env.B2B_MAX_TOKEN_AGE_SECONDS;
 beforeAll(async () => {
+  process.env.B2B_MAX_TOKEN_AGE_SECONDS = '999999999';
   h = await b2bHarness();
   await commands['create-domain'].run({
     uid: 'test_domain', name: 'Домен для системы тестирования', comment: 'Домен для системы тестирования test_domain', roles: 'CLIENT,USER', tags: 'test',
@@ -24,7 +30,11 @@ beforeAll(async () => {
     roles: 'ADMIN,DOMAIN,ALL_REPORTS_READ,ALL_REPORTS_WRITE', groups: 'USERS',
   }, h.sequelize);
 });
-afterAll(async () => { await h.close(); });
+afterAll(async () => {
+  if (savedCap === undefined) delete process.env.B2B_MAX_TOKEN_AGE_SECONDS;
+  else process.env.B2B_MAX_TOKEN_AGE_SECONDS = savedCap;
+  await h.close();
+});
 
 describe('the seed', () => {
   it('sample header authenticates test_user@test_domain, who gets USER only through its group and domain', async () => {
@@ -81,6 +91,17 @@ describe('the seed', () => {
     expect(again.body.data[0].roles).toBe('ADMIN');
   });
 
+  it('with the default token life cap the sample header is expired, naming the cap', async () => {
+    delete process.env.B2B_MAX_TOKEN_AGE_SECONDS;
+    try {
+      const res = await h.call('get', '/b2b/api/v1/user', as(SEED_HEADER));
+      expect({ status: res.status, type: res.body.type }).toEqual({ status: 403, type: 'SecurityAuthTimeoutedStamp' });
+      expect(res.body.data).toEqual({ income_stamp: '2017-01-05T16:45:23.000Z', income_age: 999999999, max_age: 172800, server_time: expect.any(String) });
+    } finally {
+      process.env.B2B_MAX_TOKEN_AGE_SECONDS = '999999999';
+    }
+  });
+
   it('examples in the spec (the seed\'s bodies and answers) validate against their schemas', () => {
     const v = specValidator('b2b');
     const cases: Array<[string, unknown]> = [
@@ -91,6 +112,7 @@ describe('the seed', () => {
       ['dev_token', exampleOf('/b2b/api/v1/dev/token', 'get').responses['200'].content['application/json'].example],
       ['event', doc.components.responses.unauthorized.content['application/json'].example],
       ['event', doc.components.examples.timeouted_stamp.value],
+      ['event', doc.components.examples.locked.value],
       ['fail_response', doc.components.examples.access_denied.value],
       ['framework_error', doc.components.examples.malformed_json.value],
     ];

@@ -82,15 +82,45 @@ describe('failures, one event type each', () => {
     expect(res.body.data.income_age).toBe(50);
   });
 
-  it('far stamps: 1970 with a lifetime reaching now works; the largest stamp is a future one, shown as an exact instant', async () => {
+  it('far stamps: the largest stamp is a future one, 1970 an expired one, each shown as an exact instant', async () => {
     const u = await createUser(h, domain);
-    expect((await me(header(u.uid, u.passHash, { stamp: 0, age: now() + 3600 }))).status).toBe(200);
     const far = await me(header(u.uid, u.passHash, { stamp: 99_999_999_999, age: 99_999_999_999 }));
     expectSecurityEvent(far, 403, 'SecurityAuthFutureStamp');
     expect(far.body.data.income_stamp).toBe('5138-11-16T09:46:39.000Z');
     const old = await me(header(u.uid, u.passHash, { stamp: 0, age: 1 }));
     expectSecurityEvent(old, 403, 'SecurityAuthTimeoutedStamp');
     expect(old.body.data.income_stamp).toBe('1970-01-01T00:00:00.000Z');
+  });
+
+  it('a token lives at most B2B_MAX_TOKEN_AGE_SECONDS (172800) whatever its age: a 1970 stamp with 3000 years is expired', async () => {
+    const u = await createUser(h, domain);
+    const ancient = await me(header(u.uid, u.passHash, { stamp: 0, age: 3000 * 365 * 86400 }));
+    expectSecurityEvent(ancient, 403, 'SecurityAuthTimeoutedStamp');
+    expect(ancient.body.data).toEqual({
+      income_stamp: '1970-01-01T00:00:00.000Z', income_age: 3000 * 365 * 86400, max_age: 172800, server_time: expect.any(String),
+    });
+    expect(ancient.body.message).toContain('max_age:172800');
+    // a long age is kept to the cap: alive within it, expired beyond it
+    expect((await me(header(u.uid, u.passHash, { stamp: now() - 172800 + 120, age: 99_999_999_999 }))).status).toBe(200);
+    expectSecurityEvent(await me(header(u.uid, u.passHash, { stamp: now() - 172800 - 5, age: 99_999_999_999 })), 403, 'SecurityAuthTimeoutedStamp');
+    // an age within the cap ends when it says, and the answer does not mention the cap
+    const short = await me(header(u.uid, u.passHash, { stamp: now() - 100, age: 50 }));
+    expect(Object.keys(short.body.data).sort()).toEqual(['income_age', 'income_stamp', 'server_time']);
+    // the vendor client's defaults (stamp now - 60 s, age 172800 + 60) work
+    expect((await me(header(u.uid, u.passHash, { stamp: now() - 60, age: 172860 }))).status).toBe(200);
+  });
+
+  it('the cap is configurable (B2B_MAX_TOKEN_AGE_SECONDS)', async () => {
+    const u = await createUser(h, domain);
+    process.env.B2B_MAX_TOKEN_AGE_SECONDS = '600';
+    try {
+      expect((await me(header(u.uid, u.passHash, { stamp: now() - 500, age: 86400 }))).status).toBe(200);
+      const res = await me(header(u.uid, u.passHash, { stamp: now() - 700, age: 86400 }));
+      expectSecurityEvent(res, 403, 'SecurityAuthTimeoutedStamp');
+      expect(res.body.data.max_age).toBe(600);
+    } finally {
+      delete process.env.B2B_MAX_TOKEN_AGE_SECONDS;
+    }
   });
 
   it('a stamp in the future beyond the skew: 403 SecurityAuthFutureStamp; within the skew it works', async () => {

@@ -1,5 +1,6 @@
 /** POST /b2b/api/v1/domain/users */
 import { openPassHash } from '../../handlers/b2b/_crypto';
+import { lockDomain } from '../../handlers/b2b/_upsert';
 import { passHashOf } from '../../handlers/b2b/_token';
 import { unique } from '../support/harness';
 import {
@@ -232,4 +233,88 @@ describe('upsert_users', () => {
     expect(res.body.data).toEqual([true, true]);
     expect((await row(`twice@${domain}`)).name).toBe('second');
   });
+});
+
+describe('upsert_users: bounded work per request', () => {
+  const groupsUpsert = (authorization: string, data: unknown[]) => h.call('post', '/b2b/api/v1/domain/groups', { ...as(authorization), body: { data } });
+  const env = (k: string, v: string | undefined) => (v === undefined ? delete process.env[k] : (process.env[k] = v));
+  afterEach(() => {
+    env('B2B_MAX_MEMBERSHIPS_PER_REQUEST', undefined);
+    env('B2B_UPSERT_TIMEOUT_MS', undefined);
+  });
+
+  it('refuses more groups_refs in one request than B2B_MAX_MEMBERSHIPS_PER_REQUEST (10000) with 400 naming data; nothing written', async () => {
+    const { domain, admin } = await adminWorld(h);
+    await createGroup(h, domain, { name: 'G0' });
+    const before = await snapshot(h, domain);
+    const refs = Array.from({ length: 1000 }, (_, j) => `G${j}`);
+    const big = Array.from({ length: 11 }, (_, i) => ({ uid: `many${i}@${domain}`, pass_hash: passHashOf('x'), groups_refs: refs }));
+    const res = await upsert(admin.header, big);
+    expectFailure(res, 400, 'Data', 'DataValidationError');
+    expect(res.body.event.data.fields).toEqual([{ location: 'body', field: 'data', message: expect.stringContaining('10000') }]);
+    expect(await snapshot(h, domain)).toEqual(before);
+
+    env('B2B_MAX_MEMBERSHIPS_PER_REQUEST', '10');
+    const item = (i: number, n: number) => ({ uid: `few${i}@${domain}`, pass_hash: passHashOf('x'), groups_refs: refs.slice(0, n) });
+    expectFailure(await upsert(admin.header, [item(1, 4), item(2, 4), item(3, 3)]), 400, 'Data', 'DataValidationError');
+    expect(await snapshot(h, domain)).toEqual(before);
+    expect((await upsert(admin.header, [item(1, 5), item(2, 5)])).status).toBe(200);
+    expect(await membershipsOf(h, `few1@${domain}`)).toEqual([`G0@${domain}`]);
+  });
+
+  it('writes memberships in bulk: a user joining 300 groups costs a few statements, not one per group', async () => {
+    const { domain, admin } = await adminWorld(h);
+    const names = Array.from({ length: 300 }, (_, j) => `T${String(j).padStart(3, '0')}`);
+    expect((await groupsUpsert(admin.header, names.map((uid) => ({ uid })))).status).toBe(200);
+    const statements: string[] = [];
+    const options = (h.sequelize as unknown as { options: { logging?: unknown } }).options;
+    const previous = options.logging;
+    options.logging = (sql: string) => { if (/user_groups/.test(sql)) statements.push(sql); };
+    let res;
+    try {
+      res = await upsert(admin.header, [
+        { uid: `bulk@${domain}`, pass_hash: passHashOf('x'), groups_refs: names },
+        { uid: `bulk2@${domain}`, pass_hash: passHashOf('x'), groups_refs: names.slice(0, 10) },
+      ]);
+    } finally {
+      options.logging = previous;
+    }
+    expect(res.status).toBe(200);
+    expect(statements.length).toBeLessThanOrEqual(4);
+    expect(await membershipsOf(h, `bulk@${domain}`)).toEqual(names.map((n) => `${n}@${domain}`));
+    expect(await membershipsOf(h, `bulk2@${domain}`)).toEqual(names.slice(0, 10).map((n) => `${n}@${domain}`));
+  });
+
+  it('applies the groups_refs of a batch in order: the last mention of a user and group decides', async () => {
+    const { domain, admin } = await adminWorld(h);
+    const [a, b, c] = [await createGroup(h, domain, { name: 'A' }), await createGroup(h, domain, { name: 'B' }), await createGroup(h, domain, { name: 'C' })];
+    const uid = `order@${domain}`;
+    const res = await upsert(admin.header, [
+      { uid, pass_hash: passHashOf('x'), groups_refs: ['A', 'B', '!A', 'C'] },
+      { uid: 'order', groups_refs: ['A', '-C', 'C', '!B'] },
+      { uid: `other@${domain}`, pass_hash: passHashOf('x'), groups_refs: ['B', '!B', 'B'] },
+    ]);
+    expect(res.status).toBe(200);
+    expect(await membershipsOf(h, uid)).toEqual([a, c]);
+    expect(await membershipsOf(h, `other@${domain}`)).toEqual([b]);
+  });
+
+  it('gives up after B2B_UPSERT_TIMEOUT_MS behind a held domain lock: 503, nothing written', async () => {
+    const { domain, admin } = await adminWorld(h);
+    const before = await snapshot(h, domain);
+    env('B2B_UPSERT_TIMEOUT_MS', '300');
+    const t = await h.sequelize.transaction();
+    try {
+      await lockDomain(domain, t);
+      const started = Date.now();
+      const res = await upsert(admin.header, [{ uid: `late@${domain}`, pass_hash: passHashOf('x') }]);
+      expectFailure(res, 503, 'Global', 'GenericSystemError');
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await t.rollback();
+    }
+    expect(await snapshot(h, domain)).toEqual(before);
+    env('B2B_UPSERT_TIMEOUT_MS', undefined);
+    expect((await upsert(admin.header, [{ uid: `late@${domain}`, pass_hash: passHashOf('x') }])).status).toBe(200);
+  }, 30000);
 });
