@@ -1,6 +1,7 @@
-/** pass_hash at rest (handlers/b2b/_crypto.ts): AES-256-GCM, key from B2B_SECRET_KEY or generated once in b2b.settings. */
+/** pass_hash at rest (handlers/b2b/_crypto.ts): AES-256-GCM, key from B2B_SECRET_KEY or generated once into a key file (lib/keys.ts). */
 import crypto from 'node:crypto';
 import { encryptionKey, openPassHash, sealPassHash } from '../../handlers/b2b/_crypto';
+import { readKeyFile } from '../../lib/keys';
 import { b2bHarness, type Harness } from './_fixtures';
 
 let h: Harness;
@@ -28,11 +29,10 @@ describe('pass_hash encryption', () => {
     await expect(openPassHash('u@d', 'plain-text')).rejects.toThrow(/format/);
   });
 
-  it('without B2B_SECRET_KEY uses one generated key, kept in b2b.settings', async () => {
+  it('without B2B_SECRET_KEY uses one generated key, kept in the key file b2b.pass_hash_key (lib/keys.ts)', async () => {
     const key = await encryptionKey();
     expect(key.length).toBe(32);
-    const [rows] = await h.sequelize.query("SELECT value FROM b2b.settings WHERE key = 'pass_hash_key'");
-    expect(Buffer.from((rows as { value: string }[])[0].value, 'base64').equals(key)).toBe(true);
+    expect(Buffer.from(readKeyFile('b2b.pass_hash_key')!.trim(), 'base64').equals(key)).toBe(true);
     expect((await encryptionKey()).equals(key)).toBe(true);
   });
 
