@@ -7,7 +7,6 @@ import { createApp, discoverServices, loadServiceDefinitions } from './app';
 import { config } from './config';
 import { openDatabase, type Database } from './db';
 import { logger } from './logger';
-import { migrate } from './migrate';
 import { startJobs } from './jobs';
 import { checkSettings } from './settings';
 import type { ServiceDefinition } from './service';
@@ -24,13 +23,16 @@ export async function startServer(opts: { port?: number; host?: string; services
   const names = opts.services ?? config.services ?? discoverServices();
   const defs = loadServiceDefinitions(names);
   checkSettings(defs);
-  const db = await openDatabase({ url: opts.databaseUrl, dataDir: opts.dataDir });
+  // migrated as the connecting (owner) role; the pool then connects as the least-privilege conformant_app
+  const db = await openDatabase({ url: opts.databaseUrl, dataDir: opts.dataDir, migrate: true });
   try {
-    await migrate(db.sequelize);
     for (const def of defs) await def.init(db.sequelize);
     const lifecycle = { draining: false };
     const { app, services } = await createApp({ services: defs, sequelize: db.sequelize, lifecycle, frontDoorMode: opts.frontDoorMode });
-    const server = http.createServer(app);
+    // Node checks headersTimeout/requestTimeout only at each connectionsCheckingInterval (30 s by default): check
+    // often enough that a slow client is cut off close to its limit
+    const checkEvery = Math.max(250, Math.min(config.headersTimeoutMs, config.requestTimeoutMs) / 4);
+    const server = http.createServer({ connectionsCheckingInterval: checkEvery }, app);
     server.on('clientError', clientErrorHandler(services));
     server.keepAliveTimeout = config.keepAliveTimeoutMs;
     server.headersTimeout = config.headersTimeoutMs;

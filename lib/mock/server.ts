@@ -112,6 +112,9 @@ export async function startMock(opts: MockOptions = {}): Promise<RunningMock> {
     const started = Date.now();
     let by = 'router';
     res.on('finish', () => log?.(`${req.method} ${req.url} -> ${res.statusCode} (${by}, ${Date.now() - started} ms)`));
+    // as the server: no content sniffing, no cache (merged into Prism's own headers at writeHead)
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'no-store');
     // the router's own answers carry the CORS headers Prism puts on its answers
     const cors = () => Object.entries(CORS).forEach(([k, v]) => res.setHeader(k, v));
     if (!route) {

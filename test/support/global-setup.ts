@@ -12,6 +12,8 @@ import { migrate } from '../../lib/migrate';
 
 export default async function globalSetup() {
   process.env.NODE_ENV = 'test';
+  // generated keys of the run go to a folder of its own, never the project's .data/keys
+  process.env.KEYS_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), 'conformant-test-keys-'));
   const state: { release?: () => Promise<void>; dropUrl?: string; dbName?: string; dir?: string } = {};
   let url: string;
   if (process.env.DATABASE_URL) {
