@@ -254,6 +254,8 @@ export interface components {
                 [key: string]: string;
             };
             title: components["schemas"]["title"];
+            "x-rrule"?: components["schemas"]["x_rrule"];
+            "x-timezone"?: components["schemas"]["x_timezone"];
         };
         mode_create: {
             configItems: components["schemas"]["ci_ref"][];
@@ -261,6 +263,8 @@ export interface components {
             dateStart: components["schemas"]["date_time"];
             labels?: components["schemas"]["labels"];
             title?: components["schemas"]["title"];
+            "x-rrule"?: components["schemas"]["x_rrule"];
+            "x-timezone"?: components["schemas"]["x_timezone"];
         };
         mode_event: {
             /** @enum {string} */
@@ -288,6 +292,8 @@ export interface components {
             dateStart?: components["schemas"]["date_time"];
             labels?: components["schemas"]["labels"];
             title?: components["schemas"]["title"];
+            "x-rrule"?: components["schemas"]["x_rrule"];
+            "x-timezone"?: components["schemas"]["x_timezone"];
         };
         mode_replace: {
             /** @description true cancels a planned mode or ends an active one now. */
@@ -297,12 +303,24 @@ export interface components {
             dateStart: components["schemas"]["date_time"];
             labels?: components["schemas"]["labels"];
             title?: components["schemas"]["title"];
+            "x-rrule"?: components["schemas"]["x_rrule"];
+            "x-timezone"?: components["schemas"]["x_timezone"];
         };
         /**
          * @description The mode's name.
          * @example Test Servicemode
          */
         title: string | null;
+        /**
+         * @description Extension: an RFC 5545 RRULE (without DTSTART; dateStart..dateEnd is the first occurrence, and every occurrence lasts as long). Present in answers only for recurring modes; null in PATCH or absent in PUT makes the mode a single window. A recurring mode is Active during an occurrence, Pending between occurrences (its entries then carry the next occurrence's dateStart and dateEnd), Completed after the last, and can be edited between occurrences, also after the first one has passed. The first 1000 occurrences within 10 years are kept.
+         * @example FREQ=WEEKLY;BYDAY=SA;COUNT=10
+         */
+        x_rrule: string | null;
+        /**
+         * @description Extension: the IANA zone in which the RRULE's wall-clock times repeat (default UTC), so an occurrence keeps its local time across daylight-saving changes; a local time the zone skips moves forward by the gap.
+         * @example Europe/Berlin
+         */
+        x_timezone: string | null;
     };
     responses: {
         /** @description A query or path parameter is invalid. */

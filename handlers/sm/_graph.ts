@@ -5,6 +5,10 @@
  */
 import { exec, select } from './_sql';
 
+/** The end of a mode `m`'s effective window: its series' end, cut where it was cancelled (empty if before its start). */
+export const WINDOW_END_SQL = `CASE WHEN m.cancelled_ms IS NULL THEN coalesce(m.series_end_ms, m.end_ms)
+  ELSE GREATEST(m.start_ms, LEAST(m.cancelled_ms, coalesce(m.series_end_ms, m.end_ms))) END`;
+
 export interface ScopeItem { id: number; scope: 'Ci' | 'CiAndChildren'; depth: number }
 
 /**
@@ -29,7 +33,7 @@ export const depthsOf = (items: ScopeItem[]) => items.map((i) => (i.scope === 'C
 export async function refreshModeScope(modeId: number): Promise<void> {
   await exec('DELETE FROM sm.mode_cis WHERE mode_id = $1', [modeId]);
   await exec(`
-    WITH m AS (SELECT id, workspace, start_ms, CASE WHEN cancelled_ms IS NULL THEN end_ms ELSE start_ms END AS end_ms FROM sm.modes WHERE id = $1),
+    WITH m AS (SELECT m.id, m.workspace, m.start_ms, ${WINDOW_END_SQL} AS end_ms FROM sm.modes m WHERE m.id = $1),
          items AS (SELECT array_agg(ci_id) AS ids, array_agg(CASE WHEN scope = 'CiAndChildren' THEN depth ELSE 0 END) AS depths
                      FROM sm.mode_items WHERE mode_id = $1)
     INSERT INTO sm.mode_cis (mode_id, ci_id, workspace, window_start, window_end)
@@ -61,7 +65,7 @@ export async function refreshAfterGraphChange(workspace: string, nowMs = Date.no
   const users = await select<{ user_id: string }>('SELECT DISTINCT user_id FROM sm.grants WHERE workspace = $1', [workspace]);
   for (const u of users) await refreshUserRights(Number(u.user_id));
   const modes = await select<{ id: string }>(
-    `SELECT m.id FROM sm.modes m WHERE m.workspace = $1 AND m.cancelled_ms IS NULL AND m.end_ms > $2
+    `SELECT m.id FROM sm.modes m WHERE m.workspace = $1 AND m.cancelled_ms IS NULL AND coalesce(m.series_end_ms, m.end_ms) > $2
         AND EXISTS (SELECT 1 FROM sm.mode_items i WHERE i.mode_id = m.id AND i.scope = 'CiAndChildren' AND i.depth > 0)`,
     [workspace, nowMs]);
   for (const m of modes) await refreshModeScope(Number(m.id));

@@ -59,9 +59,9 @@ export async function listModes(p: SmPrincipal, path: string, q: ListQuery, filt
   Promise<{ body: ModeWire[] | RawBody; headers: PagingHeaders }> {
   const b = new Binds();
   const where = listWhere(b, p, q, filter, parse);
+  // one scan of the visible modes counts both
   const [counts] = await select<{ total: string; filtered: string }>(
-    `SELECT (SELECT count(*) FROM sm.modes m WHERE ${where.base}) AS total,
-            (SELECT count(*) FROM sm.modes m WHERE ${where.filtered}) AS filtered`, b.values);
+    `SELECT count(*) AS total, count(*) FILTER (WHERE ${where.conditions}) AS filtered FROM sm.modes m WHERE ${where.base}`, b.values);
   const total = Number(counts.total);
   const filtered = Number(counts.filtered);
   const pg = paging(path, q, filtered);

@@ -7,8 +7,9 @@ import type { components } from '../../generated/sm';
 import { ApiError } from '../../lib/errors';
 import type { SmPrincipal } from './_context';
 import { MSG, modeNotFound, rule } from './_errors';
-import { depthsOf, expansionSql, refreshModeScope, type ScopeItem } from './_graph';
+import { depthsOf, expansionSql, refreshModeScope, WINDOW_END_SQL, type ScopeItem } from './_graph';
 import { formatInstant } from './_instant';
+import { occurrences, wallClock } from './_recurrence';
 import { Binds, exec, select } from './_sql';
 
 export type ModeWire = components['schemas']['mode'];
@@ -24,17 +25,28 @@ export interface ModeRow {
   labels: Record<string, string>;
   cancelled_ms: string | null;
   items: Array<{ id: number; scope: 'Ci' | 'CiAndChildren'; depth: number }> | null;
+  rrule: string | null;
+  timezone: string | null;
+  /** of a recurring mode: the current or next occurrence, null after the last */
+  next_occurrence: [number | string, number | string] | null;
 }
 
 export const MODE_COLUMNS = `m.id, m.title, m.start_ms, m.start_offset, m.end_ms, m.end_offset, m.labels, m.cancelled_ms,
   (SELECT json_agg(json_build_object('id', i.ci_id, 'scope', i.scope, 'depth', i.depth) ORDER BY i.position)
-     FROM sm.mode_items i WHERE i.mode_id = m.id) AS items`;
+     FROM sm.mode_items i WHERE i.mode_id = m.id) AS items,
+  m.rrule, m.timezone,
+  CASE WHEN m.rrule IS NOT NULL THEN (SELECT json_build_array(o.start_ms, o.end_ms) FROM sm.mode_occurrences o
+    WHERE o.mode_id = m.id AND o.end_ms > (extract(epoch FROM clock_timestamp()) * 1000)::bigint ORDER BY o.start_ms LIMIT 1) END AS next_occurrence`;
 
 export type Phase = 'planned' | 'active' | 'ended';
 export type State = 'Pending' | 'Active' | 'Completed' | 'Cancelled';
 
-export function stateOf(row: Pick<ModeRow, 'start_ms' | 'end_ms' | 'cancelled_ms'>, now = Date.now()): State {
+export function stateOf(row: Pick<ModeRow, 'start_ms' | 'end_ms' | 'cancelled_ms' | 'rrule' | 'next_occurrence'>, now = Date.now()): State {
   if (row.cancelled_ms !== null) return 'Cancelled';
+  if (row.rrule !== null) {
+    if (!row.next_occurrence) return 'Completed';
+    return now < Number(row.next_occurrence[0]) ? 'Pending' : 'Active';
+  }
   if (now < Number(row.start_ms)) return 'Pending';
   if (now < Number(row.end_ms)) return 'Active';
   return 'Completed';
@@ -46,13 +58,23 @@ export function toModeWire(row: ModeRow, now = Date.now()): ModeWire {
   const dateStart = formatInstant(Number(row.start_ms), row.start_offset);
   const dateEnd = formatInstant(Number(row.end_ms), row.end_offset);
   const state = stateOf(row, now);
+  // the entries of a recurring mode carry its current or next occurrence, in the zone's offset then
+  let entryStart = dateStart;
+  let entryEnd = dateEnd;
+  if (row.rrule !== null && row.next_occurrence) {
+    const zone = row.timezone ?? 'UTC';
+    const [s, e] = row.next_occurrence.map(Number);
+    entryStart = formatInstant(s, (wallClock(s, zone) - s) / 60_000);
+    entryEnd = formatInstant(e, (wallClock(e, zone) - e) / 60_000);
+  }
   return {
     id: Number(row.id),
     dateStart,
     dateEnd,
     title: row.title,
-    configItems: (row.items ?? []).map((i) => ({ id: Number(i.id), scope: i.scope, depth: i.depth, state, dateStart, dateEnd })),
+    configItems: (row.items ?? []).map((i) => ({ id: Number(i.id), scope: i.scope, depth: i.depth, state, dateStart: entryStart, dateEnd: entryEnd })),
     labels: row.labels ?? {},
+    ...(row.rrule !== null ? { 'x-rrule': row.rrule, 'x-timezone': row.timezone ?? 'UTC' } : {}),
   };
 }
 
@@ -104,10 +126,28 @@ export async function writeItems(p: SmPrincipal, modeId: number, items: ScopeIte
   await refreshModeScope(modeId);
 }
 
-/** Keeps the effective set's window in step with the mode's dates (cancelled: an empty window). */
+/**
+ * Rewrites a mode's occurrences (one window, or its RRULE's series) cut at `cutMs` when given (cancelled or ended
+ * now), its series end, and its effective set's window.
+ */
+export async function writeOccurrences(modeId: number, cutMs?: number): Promise<void> {
+  const [m] = await select<{ workspace: string; start_ms: string; end_ms: string; rrule: string | null; timezone: string | null }>(
+    'SELECT workspace, start_ms, end_ms, rrule, timezone FROM sm.modes WHERE id = $1', [modeId]);
+  const start = Number(m.start_ms);
+  const end = Number(m.end_ms);
+  let list: Array<[number, number]> = m.rrule ? occurrences(m.rrule, m.timezone ?? 'UTC', start, end) : [[start, end]];
+  if (cutMs !== undefined) list = list.filter(([s]) => s < cutMs).map(([s, e]) => [s, Math.min(e, cutMs)]);
+  await exec('DELETE FROM sm.mode_occurrences WHERE mode_id = $1', [modeId]);
+  await exec(`INSERT INTO sm.mode_occurrences (mode_id, workspace, start_ms, end_ms)
+    SELECT $1, $2, s, e FROM unnest($3::bigint[], $4::bigint[]) AS t(s, e)`, [modeId, m.workspace, list.map((o) => o[0]), list.map((o) => o[1])]);
+  const last = list.length ? list[list.length - 1][1] : start;
+  await exec('UPDATE sm.modes SET series_end_ms = $2 WHERE id = $1', [modeId, m.rrule ? last : null]);
+  await writeWindow(modeId);
+}
+
+/** Keeps the effective set's window in step with the mode's series (cancelled: cut, empty before its start). */
 export async function writeWindow(modeId: number): Promise<void> {
-  await exec(`UPDATE sm.mode_cis mc SET window_start = m.start_ms,
-      window_end = CASE WHEN m.cancelled_ms IS NULL THEN m.end_ms ELSE m.start_ms END
+  await exec(`UPDATE sm.mode_cis mc SET window_start = m.start_ms, window_end = ${WINDOW_END_SQL}
     FROM sm.modes m WHERE m.id = $1 AND mc.mode_id = m.id`, [modeId]);
 }
 
@@ -140,7 +180,7 @@ const SORT: Record<NonNullable<ListQuery['sortCol']>, string> = { id: 'm.id', da
 const likeOf = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /** The WHERE of the visible modes (`base`) and of those that also match search and filter (`filtered`). */
-export function listWhere(b: Binds, p: SmPrincipal, q: ListQuery, filter?: Filter, parse?: (s: string) => number): { base: string; filtered: string } {
+export function listWhere(b: Binds, p: SmPrincipal, q: ListQuery, filter?: Filter, parse?: (s: string) => number): { base: string; conditions: string; filtered: string } {
   const base = `m.workspace = ${b.p(p.workspace)} AND ${visibleSql(b.p(p.userId))}`;
   const conds: string[] = [];
   if (q.search !== undefined && q.search !== '') {
@@ -166,7 +206,7 @@ export function listWhere(b: Binds, p: SmPrincipal, q: ListQuery, filter?: Filte
       if (c.Equal !== undefined) conds.push(`${column} = ${b.p(parse(c.Equal))}`);
     }
   }
-  return { base, filtered: [base, ...conds].join(' AND ') };
+  return { base, conditions: conds.length ? conds.join(' AND ') : 'true', filtered: [base, ...conds].join(' AND ') };
 }
 
 export function orderBy(q: ListQuery): string {

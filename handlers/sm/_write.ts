@@ -2,6 +2,7 @@
 import { ApiError } from '../../lib/errors';
 import { MSG, rule } from './_errors';
 import { parseInstant, type Instant } from './_instant';
+import { isZone, occurrences } from './_recurrence';
 
 /** An instant of the body; one that names no real moment (Feb 30th) is a body off its model, naming the field. */
 export function bodyInstant(field: string, text: string): Instant {
@@ -12,8 +13,15 @@ export function bodyInstant(field: string, text: string): Instant {
   return i;
 }
 
-/** The end after the start, and after now. */
-export function checkWindow(start: Instant, end: Instant, now: number): void {
+/** The recurrence of a mode: an RRULE and its zone (UTC by default), or none. */
+export interface Recurrence { rrule: string | null; zone: string | null }
+
+/** The end after the start, and after now: the first window's end, or for a series its last occurrence's. */
+export function checkWindow(start: Instant, end: Instant, now: number, rec: Recurrence = { rrule: null, zone: null }): void {
   if (end.ms <= start.ms) throw rule(MSG.endBeforeStart);
-  if (end.ms <= now) throw rule(MSG.endInPast);
+  if (rec.zone !== null && !isZone(rec.zone)) {
+    throw new ApiError('validation', MSG.wrongModel, { fields: [{ location: 'body', field: 'x-timezone', message: 'is not an IANA time zone' }] });
+  }
+  const last = rec.rrule ? occurrences(rec.rrule, rec.zone ?? 'UTC', start.ms, end.ms).at(-1)![1] : end.ms;
+  if (last <= now) throw rule(MSG.endInPast);
 }

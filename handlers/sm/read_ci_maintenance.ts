@@ -15,7 +15,9 @@ export default handler('read_ci_maintenance', async ({ path, query }, { principa
   if (!ci) throw new ApiError('notFound', `CI with ID ${path.ciId} not found`, { resourceId: String(path.ciId) });
   if (!ci.visible) throw forbidden(MSG.forbiddenCi);
   const rows = await select<{ mode_id: string }>(
-    `SELECT mode_id FROM sm.mode_cis WHERE workspace = $1 AND ci_id = $2 AND window_start <= $3 AND window_end > $3 ORDER BY mode_id`,
+    `SELECT mc.mode_id FROM sm.mode_cis mc WHERE mc.workspace = $1 AND mc.ci_id = $2 AND mc.window_start <= $3 AND mc.window_end > $3
+        AND EXISTS (SELECT 1 FROM sm.mode_occurrences o WHERE o.mode_id = mc.mode_id AND o.start_ms <= $3 AND o.end_ms > $3)
+      ORDER BY mc.mode_id`,
     [principal.workspace, path.ciId, at.ms]);
   const modeIds = rows.map((r) => Number(r.mode_id));
   return { status: 200, body: { ciId: path.ciId, at: formatInstant(at.ms, at.offset), inMaintenance: modeIds.length > 0, modeIds } };
