@@ -458,7 +458,14 @@ export interface components {
         password_change_request: {
             /** @description Current password. */
             current_password: string;
-            /** @description New password. */
+            /**
+             * @description New password: 8 to 1000 characters, any Unicode (spaces included: passphrases are welcome), no composition
+             *     rules (NIST SP 800-63B). Refused with 400: the account's username, a single character repeated, a run of
+             *     consecutive digits or letters (`12345678`, `abcdefgh`), and the commonest passwords of public breach lists
+             *     (compared without letter case). The current password, like every stored one, keeps working for logins
+             *     whatever its length.
+             * @example correct horse battery staple
+             */
             new_password: string;
         };
         /** @description Quotas of a user. */
@@ -1358,7 +1365,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "current_password": "password",
-                 *       "new_password": "password"
+                 *       "new_password": "correct horse battery staple"
                  *     }
                  */
                 "application/json": components["schemas"]["password_change_request"];

@@ -6,6 +6,7 @@ import { explain, specValidator } from '../../lib/spec-schemas';
 import { Quota, User } from '../../models/account';
 import { toInfoWire } from './_mappers';
 import { hashPassword } from './_password';
+import { passwordProblem } from './_password-policy';
 import { parseUsage, recordUsage } from './_usage';
 
 function check(schema: string | object, value: unknown, what: string) {
@@ -24,7 +25,8 @@ export const commands: AdminCommands = {
         phone: f.phone ?? null, timezone: intFlag(f, 'timezone') ?? 0,
       };
       check('account_info', info, 'account');
-      check({ type: 'string', minLength: 1, maxLength: 1000 }, f.password, 'password');
+      const problem = passwordProblem(f.password!, info.username);
+      if (problem) throw new AdminError(`invalid password: it ${problem}`);
       const roles = (f.roles ?? 'USER').split(',').map((r) => r.trim().toUpperCase()).filter(Boolean);
       check('user_roles', roles, 'roles');
       try {
@@ -68,7 +70,9 @@ export const commands: AdminCommands = {
       } catch (e) {
         throw new AdminError(`cannot read ${f.file}: ${(e as Error).message}`);
       }
-      return recordUsage(parseUsage(text));
+      // a big file says how far it got, on stderr (stdout is the command's JSON answer)
+      const progress = { report: (phase: string, done: number, total: number) => process.stderr.write(`record-usage: ${phase} ${done} of ${total} lines\n`) };
+      return recordUsage(parseUsage(text, progress), progress);
     },
   },
 };

@@ -1,18 +1,26 @@
-/** POST /account/password (spec/account.yaml · change_password) — bumps the token epoch, so every older token stops working. */
-import { tooManyRequests, unauthorized } from '../../lib/errors';
+/**
+ * POST /account/password (spec/account.yaml · change_password) — bumps the token epoch, so every older token stops
+ * working. Wrong current passwords have a throttle of their own (they never lock the login); the new password must
+ * pass the password rule (_password-policy.ts).
+ */
+import { badRequest, tooManyRequests, unauthorized } from '../../lib/errors';
 import { handler } from './_context';
 import { hashPassword, verifyPassword } from './_password';
-import { beginAttempt, clearFailures, recordFailure } from './_throttle';
+import { passwordProblem } from './_password-policy';
+import { beginAttempt, clearFailures, passwordCounters, recordFailure } from './_throttle';
 import { issueToken } from './_tokens';
 
 export default handler('change_password', async ({ body }, { principal: user }) => {
-  const wait = await beginAttempt(user.username);
-  if (wait > 0) throw tooManyRequests(`Too many failed password checks for this username; try again in ${wait} s`, wait);
+  const counters = passwordCounters(user.username);
+  const { wait } = await beginAttempt(counters);
+  if (wait > 0) throw tooManyRequests(`Too many wrong current passwords for this account; try again in ${wait} s`, wait);
   if (!(await verifyPassword(body.current_password, user.passwordHash))) {
-    await recordFailure(user.username);
+    await recordFailure(counters);
     throw unauthorized('Current password is wrong');
   }
-  await clearFailures(user.username);
+  await clearFailures(counters);
+  const problem = passwordProblem(body.new_password, user.username);
+  if (problem) throw badRequest(`new_password ${problem}`, [{ location: 'body', field: 'new_password', message: problem }]);
   user.passwordHash = await hashPassword(body.new_password);
   user.tokenEpoch += 1;
   await user.save();

@@ -3,6 +3,10 @@ import { commands } from '../../handlers/account/_admin';
 import { parseUsage, recordUsage } from '../../handlers/account/_usage';
 import { harness, unique } from '../support/harness';
 
+// New password hashes at the lowest cost the settings allow, so suites that make many users stay fast (2^17 takes about a
+// second a hash); test/account/run_token_generation.test.ts checks the default cost and the rehash at login.
+process.env.ACCOUNT_PASSWORD_SCRYPT_N ??= '16384';
+
 export type Harness = Awaited<ReturnType<typeof harness>>;
 
 export const accountHarness = () => harness(['account']);

@@ -11,6 +11,8 @@ let h: Harness;
 beforeAll(async () => { h = await accountHarness(); });
 afterAll(async () => { await h.close(); });
 
+/** a password the password rule accepts */
+const PW = 'a fine passphrase';
 const ROOT = path.resolve(__dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 
@@ -65,10 +67,10 @@ describe('admin CLI: account create-user', () => {
     const base = ['account', 'create-user', '--company-key', unique('co')];
     const cases: [string, string[], RegExp, string][] = [
       ['missing --password', [...base, '--username', name], /--password/, name],
-      ['a username with a space', [...base, '--username', 'bad name', '--password', 'x'], /username/, 'bad name'],
-      ['an unknown role', [...base, '--username', name, '--password', 'x', '--roles', 'USER,KING'], /roles/, name],
-      ['timezone 13', [...base, '--username', name, '--password', 'x', '--timezone', '13'], /timezone/, name],
-      ['a duplicate user', [...base, '--username', existing.username, '--password', 'x'], /already exists/, existing.username],
+      ['a username with a space', [...base, '--username', 'bad name', '--password', PW], /username/, 'bad name'],
+      ['an unknown role', [...base, '--username', name, '--password', PW, '--roles', 'USER,KING'], /roles/, name],
+      ['timezone 13', [...base, '--username', name, '--password', PW, '--timezone', '13'], /timezone/, name],
+      ['a duplicate user', [...base, '--username', existing.username, '--password', PW], /already exists/, existing.username],
     ];
     const results = await Promise.all(cases.map(([, args]) => cli(...args)));
     for (const [i, [what, , message, username]] of cases.entries()) {
@@ -88,7 +90,7 @@ describe('admin CLI: account create-user', () => {
     const [svc, cmd, flag, none] = await Promise.all([
       cli('nosuch', 'create-user', '--username', name),
       cli('account', 'delete-user', '--username', name),
-      cli('account', 'create-user', '--username', name, '--password', 'x', '--company-key', 'abc', '--colour', 'red'),
+      cli('account', 'create-user', '--username', name, '--password', PW, '--company-key', 'abc', '--colour', 'red'),
       cli(),
     ]);
     expect(svc).toEqual({ code: 2, stdout: '', stderr: expect.stringMatching(/unknown service "nosuch"/) });
@@ -102,13 +104,13 @@ describe('admin CLI: account create-user', () => {
 describe('admin: account create-user (in-process)', () => {
   it('defaults to the USER role and timezone 0, upper-cases roles, and refuses more than two roles', async () => {
     const username = unique('u');
-    const out = await run('create-user', { username, password: 'p', 'company-key': unique('co') });
+    const out = await run('create-user', { username, password: PW, 'company-key': unique('co') });
     expect(out).toEqual(expect.objectContaining({ username, roles: ['USER'], timezone: 0, name: null, email: null, phone: null }));
     const lower = unique('u');
-    expect(await run('create-user', { username: lower, password: 'p', 'company-key': unique('co'), roles: 'admin, bot' })).toEqual(expect.objectContaining({ roles: ['ADMIN', 'BOT'] }));
+    expect(await run('create-user', { username: lower, password: PW, 'company-key': unique('co'), roles: 'admin, bot' })).toEqual(expect.objectContaining({ roles: ['ADMIN', 'BOT'] }));
     const three = unique('u');
-    await expect(run('create-user', { username: three, password: 'p', 'company-key': unique('co'), roles: 'USER,ADMIN,BOT' })).rejects.toThrow(/roles/);
-    await expect(run('create-user', { username: three, password: 'p', 'company-key': unique('co'), roles: 'USER,USER' })).rejects.toThrow(/roles/);
+    await expect(run('create-user', { username: three, password: PW, 'company-key': unique('co'), roles: 'USER,ADMIN,BOT' })).rejects.toThrow(/roles/);
+    await expect(run('create-user', { username: three, password: PW, 'company-key': unique('co'), roles: 'USER,USER' })).rejects.toThrow(/roles/);
     expect(await users(three)).toBe(0);
   });
 
@@ -116,15 +118,36 @@ describe('admin: account create-user (in-process)', () => {
     const username = unique('u');
     const co = unique('co');
     for (const flags of <Record<string, string>[]>[
-      { username, password: 'p', 'company-key': 'a b' }, { username, password: 'p', 'company-key': 'ab' },
-      { username, password: 'p', 'company-key': co, timezone: 'three' }, { username, password: 'p', 'company-key': co, timezone: '-13' },
-      { username, password: 'p', 'company-key': co, email: 'not-an-email' }, { username, password: '', 'company-key': co },
-      { username: 'x', password: 'p', 'company-key': co }, { username, password: 'p', 'company-key': co, phone: '123' },
+      { username, password: PW, 'company-key': 'a b' }, { username, password: PW, 'company-key': 'ab' },
+      { username, password: PW, 'company-key': co, timezone: 'three' }, { username, password: PW, 'company-key': co, timezone: '-13' },
+      { username, password: PW, 'company-key': co, email: 'not-an-email' }, { username, password: '', 'company-key': co },
+      { username: 'x', password: PW, 'company-key': co }, { username, password: PW, 'company-key': co, phone: '123' },
     ]) {
       await expect(run('create-user', flags)).rejects.toThrow();
     }
     expect(await users(username)).toBe(0);
     expect(await count(h, 'users', 'company_key = :co', { co })).toBe(0);
+  });
+});
+
+describe('admin: account create-user applies the password rule of the API', () => {
+  it.each([
+    ['too short', () => 'short', /at least 8 characters/],
+    ['the username', (u: string) => u, /username/],
+    ['a common password', () => 'Password1', /common/],
+    ['a run of digits', () => '12345678', /consecutive/],
+  ])('refuses a password that is %s, naming the rule, and creates nobody', async (_what, make, message) => {
+    const username = unique('u');
+    await expect(run('create-user', { username, password: make(username), 'company-key': unique('co') })).rejects.toThrow(message);
+    expect(await users(username)).toBe(0);
+  });
+
+  it('refuses it through the CLI too, with a non-zero exit', async () => {
+    const username = unique('u');
+    const res = await cli('account', 'create-user', '--username', username, '--password', 'a', '--company-key', unique('co'));
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/password/);
+    expect(await users(username)).toBe(0);
   });
 });
 

@@ -87,8 +87,9 @@ describe('change_password', () => {
     expectTracedError(res, 'change_password');
     expect(res.body.tracedata.client).toBe(`${u.companyKey}_|_${u.username}`);
     expect(await stored(u.username)).toEqual(before);
-    // counted as a failed login for the caller's username
-    expect(await count(h, 'login_throttle', 'username = :u AND failures = 1', { u: u.username })).toBe(1);
+    // counted against password changes of the account, never against its login
+    expect(await count(h, 'auth_throttle', "kind = 'password-user' AND subject = :u AND failures = 1", { u: u.username })).toBe(1);
+    expect(await count(h, 'auth_throttle', "kind LIKE 'login-%' AND (subject = :u OR subject LIKE '%/' || :u)", { u: u.username })).toBe(0);
     expect((await h.call('get', '/account/info', { token: u.token })).status).toBe(200);
     expect((await login(u, 'hijacked')).status).toBe(401);
   });
@@ -106,13 +107,51 @@ describe('change_password', () => {
     expect(res.headers['retry-after']).toMatch(/^\d+$/);
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
     expect(await stored(u.username)).toEqual(before);
-    // the lock is the login throttle: logging in is locked too
-    expect((await login(u, u.password)).status).toBe(429);
+    // the lock is the password change's own: logging in still works
+    expect((await login(u, u.password)).status).toBe(200);
+    expect((await h.call('post', URL, { token: u.token, body: { current_password: u.password, new_password: 'hijacked' } })).status).toBe(429);
+  });
+
+  describe('the password rule', () => {
+    const refused: [string, (u: TestUser) => string, RegExp][] = [
+      ['the username', (u) => u.username, /username/],
+      ['the username in other letter case', (u) => u.username.toUpperCase(), /username/],
+      ['a common password', () => 'password123', /common/],
+      ['a common password in other letter case', () => 'Password123', /common/],
+      ['another common one', () => 'iloveyou', /common/],
+      ['one character repeated', () => 'zzzzzzzzzz', /repeated/],
+      ['a run of digits', () => '23456789', /consecutive/],
+      ['a run of letters backwards', () => 'hgfedcba', /consecutive/],
+    ];
+    it.each(refused)('refuses %s with 400 naming new_password, and changes nothing', async (_what, make, message) => {
+      const u = await createUser(h);
+      const before = await stored(u.username);
+      const res = await h.call('post', URL, { token: u.token, body: { current_password: u.password, new_password: make(u) } });
+      expect(res.status).toBe(400);
+      expectTracedError(res, 'change_password');
+      expect(res.body.message).toMatch(/new_password/);
+      expect(res.body.message).toMatch(message);
+      expect(await stored(u.username)).toEqual(before);
+      expect((await h.call('get', '/account/info', { token: u.token })).status).toBe(200);
+    });
+
+    it.each([
+      ['eight characters', 'k3#Lm9!q'],
+      ['a passphrase with spaces', 'correct horse battery staple'],
+      ['any Unicode', 'пароль — 密码 — 🐎🔋📎'],
+      ['1000 characters', 'x'.repeat(500) + 'y'.repeat(500)],
+    ])('accepts %s, and the new password logs in', async (_what, newPassword) => {
+      const u = await createUser(h);
+      const res = await h.call('post', URL, { token: u.token, body: { current_password: u.password, new_password: newPassword } });
+      expect(res.status).toBe(200);
+      expect((await login(u, newPassword)).status).toBe(200);
+    });
   });
 
   describe('refuses a body off the schema with 400 and changes nothing', () => {
     const bad: [string, (u: TestUser) => unknown][] = [
       ['new_password empty', (u) => ({ current_password: u.password, new_password: '' })],
+      ['new_password of 7 characters', (u) => ({ current_password: u.password, new_password: 'abcdef7' })],
       ['new_password too long', (u) => ({ current_password: u.password, new_password: 'p'.repeat(1001) })],
       ['new_password not a string', (u) => ({ current_password: u.password, new_password: 123456 })],
       ['new_password null', (u) => ({ current_password: u.password, new_password: null })],
@@ -132,7 +171,7 @@ describe('change_password', () => {
       expectTracedError(res, 'change_password');
       expect(await stored(u.username)).toEqual(before);
       expect((await h.call('get', '/account/info', { token: u.token })).status).toBe(200);
-      expect(await count(h, 'login_throttle', 'username = :u', { u: u.username })).toBe(0);
+      expect(await count(h, 'auth_throttle', 'subject = :u', { u: u.username })).toBe(0);
     });
 
     it.each([['malformed JSON', '{"current_password": "a", '], ['empty body', '']])('%s', async (_what, raw) => {

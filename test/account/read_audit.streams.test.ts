@@ -113,6 +113,7 @@ beforeAll(async () => {
   process.env.DB_STATEMENT_TIMEOUT_MS = String(STATEMENT_TIMEOUT_MS);
   delete process.env.ACCOUNT_MAX_STREAMS;
   delete process.env.ACCOUNT_STREAMS_PER_USER;
+  process.env.ACCOUNT_PASSWORD_SCRYPT_N = '16384'; // fast logins: the hashing cost is not what this suite is about
   db = await openDatabase({ url: process.env.DATABASE_URL });
   const defs = loadServiceDefinitions(['account']);
   for (const d of defs) await d.init(db.sequelize);

@@ -1,21 +1,37 @@
 /** POST /account/token/generation */
 import { eventually, unique } from '../support/harness';
+import { hashPassword, verifyPassword } from '../../handlers/account/_password';
 import { accountHarness, count, createUser, expectTracedError, type Harness } from './_fixtures';
 
 let h: Harness;
-beforeAll(async () => { h = await accountHarness(); });
-afterAll(async () => { await h.close(); });
+const trustProxy = process.env.TRUST_PROXY;
+beforeAll(async () => {
+  // the client address of each call is then the X-Forwarded-For a test gives (127.0.0.1 without one)
+  process.env.TRUST_PROXY = 'true';
+  h = await accountHarness();
+});
+afterAll(async () => {
+  await h.close();
+  if (trustProxy === undefined) delete process.env.TRUST_PROXY;
+  else process.env.TRUST_PROXY = trustProxy;
+});
 
 const URL = '/account/token/generation';
 const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
-const throttleRows = (username: string) => count(h, 'login_throttle', 'username = :u', { u: username });
+/** every throttle counter of a username: its own and those of the addresses that tried it */
+const throttleRows = (username: string) => count(h, 'auth_throttle', "kind LIKE 'login-%' AND (subject = :u OR subject LIKE '%/' || :u)", { u: username });
 
-async function throttleOf(username: string) {
+async function throttleOf(username: string, address?: string) {
   const [rows] = await h.sequelize.query(
-    'SELECT failures, locked_until > now() AS locked FROM account.login_throttle WHERE username = :u', { replacements: { u: username } },
+    'SELECT failures, locked_until > now() AS locked FROM account.auth_throttle WHERE kind = :k AND subject = :s',
+    { replacements: address ? { k: 'login-source', s: `${address}/${username}` } : { k: 'login-user', s: username } },
   );
   return (rows as { failures: number; locked: boolean | null }[])[0];
 }
+
+/** a login from a given client address */
+const login = (username: string, password: string, from = '127.0.0.1') =>
+  h.call('post', URL, { body: { username, password }, headers: { 'X-Forwarded-For': from } });
 
 describe('run_token_generation', () => {
   it('answers a JWT string for the account whose exp honours ttl_seconds', async () => {
@@ -65,6 +81,7 @@ describe('run_token_generation', () => {
     // both failures were counted
     expect(await throttleOf(u.username)).toEqual({ failures: 1, locked: null });
     expect(await throttleOf(ghost)).toEqual({ failures: 1, locked: null });
+    expect(await throttleOf(ghost, '127.0.0.1')).toEqual({ failures: 1, locked: null });
   });
 
   it('is audited as an action of the account on success', async () => {
@@ -171,97 +188,173 @@ describe('run_token_generation', () => {
   });
 
   describe('throttling', () => {
-    it('lets no burst past the limit: 40 parallel wrong passwords get 5 checks (401) and 35 refusals (429)', async () => {
+    it('lets no burst past the limit: 40 parallel wrong passwords from one address get 3 checks (401) and 37 refusals (429)', async () => {
       const u = await createUser(h);
-      const answers = await Promise.all(Array.from({ length: 40 }, (_, i) =>
-        h.call('post', URL, { body: { username: u.username, password: `burst${i}` } })));
+      const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => login(u.username, `burst${i}`, '198.51.100.1')));
       const statuses = answers.map((r) => r.status);
-      expect(statuses.filter((s) => s === 401)).toHaveLength(5);
-      expect(statuses.filter((s) => s === 429)).toHaveLength(35);
-      expect((await h.call('post', URL, { body: { username: u.username, password: u.password } })).status).toBe(429);
+      expect(statuses.filter((s) => s === 401)).toHaveLength(3);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(37);
+      expect((await login(u.username, u.password, '198.51.100.1')).status).toBe(429);
+      // the address is locked out of the username; the username is not locked
+      expect(await throttleOf(u.username, '198.51.100.1')).toEqual({ failures: 3, locked: true });
+      expect(await throttleOf(u.username)).toEqual({ failures: 3, locked: null });
+      expect((await login(u.username, u.password, '198.51.100.2')).status).toBe(200);
     });
 
-    it('locks a username after 5 failures: then even the right password answers 429 with Retry-After', async () => {
+    it('does not let one address lock an account for everyone: its owner still logs in from elsewhere', async () => {
+      const victim = await createUser(h);
+      const answers = [];
+      for (let i = 0; i < 10; i++) answers.push(await login(victim.username, `guess${i}`, '203.0.113.66'));
+      expect(answers.map((r) => r.status)).toEqual([401, 401, 401, 429, 429, 429, 429, 429, 429, 429]);
+      const refused = answers[3];
+      expectTracedError(refused, 'run_token_generation');
+      expect(refused.body.message).toMatch(/from this address/);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(900);
+      // refused attempts count nowhere: the username has the three checked failures only
+      expect(await throttleOf(victim.username)).toEqual({ failures: 3, locked: null });
+      expect((await login(victim.username, victim.password, '192.0.2.10')).status).toBe(200);
+      // and the attacker's address stays locked out of it, even with the right password
+      expect((await login(victim.username, victim.password, '203.0.113.66')).status).toBe(429);
+    });
+
+    it('locks a username after 5 failures from several addresses: then even the right password answers 429 with Retry-After', async () => {
       const u = await createUser(h);
-      for (let i = 1; i <= 5; i++) {
-        const r = await h.call('post', URL, { body: { username: u.username, password: `wrong${i}` } });
+      for (const [i, from] of ['198.51.100.11', '198.51.100.11', '198.51.100.11', '198.51.100.12', '198.51.100.12'].entries()) {
+        const r = await login(u.username, `wrong${i}`, from);
         expect(r.status).toBe(401); // the fifth failure is still a plain 401; it causes the lock
       }
-      const t = await throttleOf(u.username);
-      expect(t).toEqual({ failures: 5, locked: true });
+      expect(await throttleOf(u.username)).toEqual({ failures: 5, locked: true });
+      expect(await throttleOf(u.username, '198.51.100.12')).toEqual({ failures: 2, locked: null });
 
-      const res = await h.call('post', URL, { body: { username: u.username, password: u.password } });
+      const res = await login(u.username, u.password, '198.51.100.13');
       expect(res.status).toBe(429);
       expectTracedError(res, 'run_token_generation');
+      expect(res.body.message).not.toMatch(/from this address/);
       const retry = res.headers['retry-after'];
       expect(retry).toMatch(/^\d+$/);
       expect(Number(retry)).toBeGreaterThan(0);
       expect(Number(retry)).toBeLessThanOrEqual(900);
       // a lock is not lifted by the right password and does not count as another failure
       expect(await throttleOf(u.username)).toEqual({ failures: 5, locked: true });
+      expect(await throttleOf(u.username, '198.51.100.13')).toEqual({ failures: 0, locked: null });
       // the account's other tokens are unaffected
       expect((await h.call('get', '/account/info', { token: u.token })).status).toBe(200);
     });
 
+    it('takes the per-address limit from LOGIN_MAX_FAILURES_PER_SOURCE', async () => {
+      process.env.LOGIN_MAX_FAILURES_PER_SOURCE = '5';
+      try {
+        const u = await createUser(h);
+        const statuses = [];
+        for (let i = 0; i < 6; i++) statuses.push((await login(u.username, 'wrong', '198.51.100.21')).status);
+        // with the two limits equal, one address locks the username too (so the per-address one should stay lower)
+        expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+        expect(await throttleOf(u.username)).toEqual({ failures: 5, locked: true });
+      } finally {
+        delete process.env.LOGIN_MAX_FAILURES_PER_SOURCE;
+      }
+    });
+
     it('answers 429 while locked until the lock expires', async () => {
       const u = await createUser(h);
-      for (let i = 0; i < 5; i++) await h.call('post', URL, { body: { username: u.username, password: 'wrong' } });
-      expect((await h.call('post', URL, { body: { username: u.username, password: u.password } })).status).toBe(429);
+      for (let i = 0; i < 5; i++) await login(u.username, 'wrong', `198.51.100.3${i}`);
+      expect((await login(u.username, u.password)).status).toBe(429);
       // the lock runs out (moved into the past rather than waited for)
       await h.sequelize.query(
-        "UPDATE account.login_throttle SET locked_until = now() - interval '1 second', window_started_at = now() - interval '1000 seconds' WHERE username = :u",
+        "UPDATE account.auth_throttle SET locked_until = now() - interval '1 second', window_started_at = now() - interval '1000 seconds' WHERE subject = :u",
         { replacements: { u: u.username } },
       );
-      const res = await h.call('post', URL, { body: { username: u.username, password: u.password } });
+      const res = await login(u.username, u.password);
       expect(res.status).toBe(200);
-      expect(await throttleRows(u.username)).toBe(0);
+      expect(await throttleRows(u.username)).toBe(5); // the five addresses keep their own counts until their window ends
+      expect(await throttleOf(u.username)).toBeUndefined();
     });
 
     it('counts failures for unknown usernames the same way', async () => {
       const ghost = unique('ghost');
       for (let i = 0; i < 5; i++) {
-        expect((await h.call('post', URL, { body: { username: ghost, password: 'whatever' } })).status).toBe(401);
+        expect((await login(ghost, 'whatever', `198.51.100.4${i % 2}`)).status).toBe(401);
       }
-      const res = await h.call('post', URL, { body: { username: ghost, password: 'whatever' } });
+      const res = await login(ghost, 'whatever', '198.51.100.49');
       expect(res.status).toBe(429);
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
       expectTracedError(res, 'run_token_generation');
     });
 
-    it('locks one username only', async () => {
+    it('locks one username only, and an address out of that username only', async () => {
       const a = await createUser(h);
       const b = await createUser(h);
-      for (let i = 0; i < 5; i++) await h.call('post', URL, { body: { username: a.username, password: 'wrong' } });
-      expect((await h.call('post', URL, { body: { username: a.username, password: a.password } })).status).toBe(429);
-      expect((await h.call('post', URL, { body: { username: b.username, password: b.password } })).status).toBe(200);
+      for (let i = 0; i < 5; i++) await login(a.username, 'wrong', `198.51.100.5${i % 2}`);
+      expect((await login(a.username, a.password)).status).toBe(429);
+      expect((await login(b.username, b.password, '198.51.100.50')).status).toBe(200);
     });
 
-    it('clears the failure count on a success', async () => {
+    it('clears the failure counts of the username and the address on a success', async () => {
       const u = await createUser(h);
-      for (let i = 0; i < 4; i++) {
-        expect((await h.call('post', URL, { body: { username: u.username, password: 'wrong' } })).status).toBe(401);
-      }
+      for (let i = 0; i < 2; i++) expect((await login(u.username, 'wrong', '198.51.100.61')).status).toBe(401);
+      for (let i = 0; i < 2; i++) expect((await login(u.username, 'wrong', '198.51.100.62')).status).toBe(401);
       expect(await throttleOf(u.username)).toEqual({ failures: 4, locked: null });
-      expect((await h.call('post', URL, { body: { username: u.username, password: u.password } })).status).toBe(200);
-      expect(await throttleRows(u.username)).toBe(0);
-      for (let i = 0; i < 4; i++) {
-        expect((await h.call('post', URL, { body: { username: u.username, password: 'wrong' } })).status).toBe(401);
-      }
-      expect(await throttleOf(u.username)).toEqual({ failures: 4, locked: null });
-      const res = await h.call('post', URL, { body: { username: u.username, password: u.password } });
-      expect(res.status).toBe(200);
+      expect((await login(u.username, u.password, '198.51.100.61')).status).toBe(200);
+      expect(await throttleOf(u.username)).toBeUndefined();
+      expect(await throttleOf(u.username, '198.51.100.61')).toBeUndefined();
+      expect(await throttleOf(u.username, '198.51.100.62')).toEqual({ failures: 2, locked: null });
+      for (let i = 0; i < 2; i++) expect((await login(u.username, 'wrong', '198.51.100.61')).status).toBe(401);
+      expect(await throttleOf(u.username)).toEqual({ failures: 2, locked: null });
+      expect((await login(u.username, u.password, '198.51.100.61')).status).toBe(200);
     });
 
     it('starts a new count when the 15-minute window has passed', async () => {
       const u = await createUser(h);
-      for (let i = 0; i < 4; i++) await h.call('post', URL, { body: { username: u.username, password: 'wrong' } });
+      for (let i = 0; i < 2; i++) await login(u.username, 'wrong', '198.51.100.71');
       await h.sequelize.query(
-        "UPDATE account.login_throttle SET window_started_at = now() - interval '901 seconds' WHERE username = :u",
+        "UPDATE account.auth_throttle SET window_started_at = now() - interval '901 seconds' WHERE subject IN (:u, '198.51.100.71/' || :u)",
         { replacements: { u: u.username } },
       );
-      expect((await h.call('post', URL, { body: { username: u.username, password: 'wrong' } })).status).toBe(401);
+      expect((await login(u.username, 'wrong', '198.51.100.71')).status).toBe(401);
       expect(await throttleOf(u.username)).toEqual({ failures: 1, locked: null });
-      expect((await h.call('post', URL, { body: { username: u.username, password: u.password } })).status).toBe(200);
+      expect(await throttleOf(u.username, '198.51.100.71')).toEqual({ failures: 1, locked: null });
+      expect((await login(u.username, u.password, '198.51.100.71')).status).toBe(200);
+    });
+
+    it('keeps wrong current passwords of password changes apart: they never lock the login', async () => {
+      const u = await createUser(h);
+      for (let i = 0; i < 6; i++) {
+        await h.call('post', '/account/password', { token: u.token, body: { current_password: `wrong-${i}`, new_password: 'a fine new passphrase' } });
+      }
+      expect(await throttleOf(u.username)).toBeUndefined();
+      expect((await login(u.username, u.password)).status).toBe(200);
+    });
+  });
+
+  describe('password hashing', () => {
+    const saved = process.env.ACCOUNT_PASSWORD_SCRYPT_N;
+    afterEach(() => { process.env.ACCOUNT_PASSWORD_SCRYPT_N = saved; });
+    const storedHash = async (username: string) => ((await h.sequelize.query(
+      'SELECT password_hash FROM account.users WHERE username = :u', { replacements: { u: username } }))[0] as { password_hash: string }[])[0].password_hash;
+
+    it('hashes new passwords with scrypt N=2^17, r=8, p=1 by default', async () => {
+      delete process.env.ACCOUNT_PASSWORD_SCRYPT_N;
+      const stored = await hashPassword('a fine passphrase');
+      expect(stored).toMatch(/^scrypt\$131072\$8\$1\$[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}$/);
+      expect(await verifyPassword('a fine passphrase', stored)).toBe(true);
+      expect(await verifyPassword('a fine passphrase!', stored)).toBe(false);
+    });
+
+    it('hashes a password stored with weaker parameters again at the next successful login, not at a failed one', async () => {
+      const u = await createUser(h); // made at 2^14 (test fixtures)
+      const old = await storedHash(u.username);
+      expect(old).toMatch(/^scrypt\$16384\$8\$1\$/);
+      delete process.env.ACCOUNT_PASSWORD_SCRYPT_N;
+      expect((await login(u.username, `${u.password}x`)).status).toBe(401);
+      expect(await storedHash(u.username)).toBe(old);
+      expect((await login(u.username, u.password)).status).toBe(200);
+      const redone = await storedHash(u.username);
+      expect(redone).toMatch(/^scrypt\$131072\$8\$1\$/);
+      // the same password, the account's tokens untouched, and nothing more to redo
+      expect((await h.call('get', '/account/info', { token: u.token })).status).toBe(200);
+      expect((await login(u.username, u.password)).status).toBe(200);
+      expect(await storedHash(u.username)).toBe(redone);
     });
   });
 });
