@@ -81,9 +81,17 @@ async function main(): Promise<number> {
   }
   const { projectRoot } = await import('../lib/config');
   const { runContract } = await import('../lib/contract/runner');
-  const { renderText, writeReports } = await import('../lib/contract/report');
+  const { progressLog, renderText, writeReports } = await import('../lib/contract/report');
   const reportDir = path.resolve(projectRoot, (values['report-dir'] as string | undefined) ?? 'contract-reports');
   const quiet = !!values.quiet;
+  // a line per service and per operation on stderr; on a terminal a bar of the operations done below them
+  const { discoverSpecs, loadSpec } = await import('../lib/spec');
+  const specDir = values['spec-dir'] ? path.resolve(values['spec-dir'] as string) : path.join(projectRoot, 'spec');
+  const operationsOf = (s: string) => { try { return loadSpec(path.join(specDir, `${s}.yaml`), s).operations().length; } catch { return 0; } };
+  const progress = progressLog({
+    totalOperations: ((values.service as string[] | undefined) ?? discoverSpecs(specDir)).reduce((n, s) => n + operationsOf(s), 0),
+    tty: !!process.stderr.isTTY, width: process.stderr.columns, write: (t) => process.stderr.write(t),
+  });
   const contractDir = values['contract-dir'] ? path.resolve(values['contract-dir'] as string) : path.join(projectRoot, 'contract');
   let stopping = false;
   const abort = new AbortController();
@@ -99,10 +107,11 @@ async function main(): Promise<number> {
     specDir: values['spec-dir'] ? path.resolve(values['spec-dir'] as string) : undefined,
     pluginDir: path.join(contractDir, 'services'), scenarioDir: path.join(contractDir, 'scenarios'),
     log: quiet ? undefined : (l) => {
-      if (!stopping) process.stderr.write(`${l}\n`);
+      if (!stopping) progress.log(l);
     },
   });
   stopping = true;
+  progress.end();
   process.stdout.write(`${renderText(report)}\n`);
   const files = writeReports(report, reportDir);
   process.stdout.write(`reports: ${path.relative(process.cwd(), files.json) || files.json}, ${path.relative(process.cwd(), files.junit) || files.junit}\n`);

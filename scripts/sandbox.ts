@@ -37,6 +37,7 @@ async function main() {
     databaseUrl: values['database-url'],
     port,
     host: process.env.HOST || '127.0.0.1',
+    progress: (line) => process.stderr.write(`sandbox: ${line}\n`),
   });
   shutdownOnSignals((msg, signal) => logger.info({ signal }, msg)).ready(() => sandbox.stop());
 

@@ -53,12 +53,29 @@ const lineOf = new WeakMap<UsageEvent, number>();
 const instantOf = new WeakMap<UsageEvent, Instant>();
 const where = (e: UsageEvent, i: number) => (lineOf.has(e) ? `line ${lineOf.get(e)}` : `event ${i + 1}`);
 
+/**
+ * Progress through a big file: `done` of `total` lines through a phase (parsed, checked against accounts and quotas,
+ * recorded), every `every` lines (default 10,000) and at the end; a file shorter than `every` reports nothing.
+ */
+export interface UsageProgress {
+  report(phase: UsagePhase, done: number, total: number): void;
+  every?: number;
+}
+export type UsagePhase = 'parsed' | 'checked' | 'recorded';
+function tick(p: UsageProgress | undefined, phase: UsagePhase, done: number, total: number): void {
+  const every = p?.every ?? 10_000;
+  if (p && total >= every && (done % every === 0 || done === total)) p.report(phase, done, total);
+}
+
 /** Parse NDJSON text into validated events; every problem is reported with its line number. */
-export function parseUsage(text: string): UsageEvent[] {
+export function parseUsage(text: string, progress?: UsageProgress): UsageEvent[] {
   const validate = specValidator('account').compile(eventSchema);
   const errors: string[] = [];
   const events: UsageEvent[] = [];
-  text.split('\n').forEach((line, i) => {
+  const lines = text.split('\n');
+  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+  lines.forEach((line, i) => {
+    tick(progress, 'parsed', i + 1, lines.length);
     if (!line.trim()) return;
     let ev: unknown;
     try {
@@ -102,7 +119,7 @@ const ACTION_COLUMNS: [string, string][] = [
   ['duration', 'text'], ['duration_ms', 'double precision'],
 ];
 
-export async function recordUsage(events: UsageEvent[]): Promise<{ recorded: number; payloads: number }> {
+export async function recordUsage(events: UsageEvent[], progress?: UsageProgress): Promise<{ recorded: number; payloads: number }> {
   const db = accountDb();
   return db.transaction(async (transaction: Transaction) => {
     const names = [...new Set(events.map((e) => e.tracedata.client.split('_|_')[1]))].sort();
@@ -124,6 +141,7 @@ export async function recordUsage(events: UsageEvent[]): Promise<{ recorded: num
       }
     }
     for (const [i, e] of events.entries()) {
+      tick(progress, 'checked', i + 1, events.length);
       const [company, username] = e.tracedata.client.split('_|_');
       const user = users.get(username);
       if (!user || user.companyKey !== company) {
@@ -186,6 +204,7 @@ export async function recordUsage(events: UsageEvent[]): Promise<{ recorded: num
          SELECT * FROM unnest(${ACTION_COLUMNS.map(([, type], j) => `$${j + 1}::${type}[]`).join(', ')})`,
         { bind: ACTION_COLUMNS.map((_, j) => batch.map((row) => row[j])), transaction },
       );
+      tick(progress, 'recorded', k + batch.length, actions.length);
     }
     return { recorded: events.length, payloads };
   });

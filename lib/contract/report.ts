@@ -213,3 +213,36 @@ export function writeReports(r: RunReport, dir: string): { json: string; junit: 
   fs.writeFileSync(path.join(dir, 'contract-summary.txt'), `${renderText(r, 20)}\n`);
   return { json, junit };
 }
+
+/**
+ * Progress of a run as people expect it: the runner's lines (a line per service, per operation) pass through; on a
+ * terminal a bar of the operations done stays below them, redrawn after each line and cleared at the end. A line
+ * `<service>:` starts a service, `  <operationId>: N cases …` finishes an operation (the runner's own wording).
+ */
+export function progressLog(opts: { totalOperations: number; write: (s: string) => void; tty: boolean; width?: number }) {
+  let done = 0;
+  let service = '';
+  let drawn = false;
+  const width = Math.max(10, Math.min(opts.width ?? 80, 120) - 50);
+  const bar = () => {
+    const total = Math.max(opts.totalOperations, done, 1);
+    const filled = Math.round((done / total) * width);
+    return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} operations${service ? ` · ${service}` : ''}`;
+  };
+  return {
+    log(line: string): void {
+      const svc = /^(\S+):$/.exec(line);
+      if (svc) service = svc[1];
+      else if (/^ {2}[^\s:]+: \d+ cases\b/.test(line)) done++;
+      if (!opts.tty) return opts.write(`${line}\n`);
+      opts.write(`${drawn ? '\r\x1b[K' : ''}${line}\n${bar()}`);
+      drawn = true;
+    },
+    /** clear the bar (before the summary) */
+    end(): void {
+      if (drawn) opts.write('\r\x1b[K');
+      drawn = false;
+    },
+    get done() { return done; },
+  };
+}

@@ -125,6 +125,8 @@ export interface SandboxOptions {
   databaseUrl?: string;
   services?: string[];
   now?: Date;
+  /** what is being done (the database, the server, each demo-data command), as it starts */
+  progress?: (line: string) => void;
 }
 
 export interface RunningSandbox {
@@ -155,13 +157,16 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     prepareDir(dir);
   }
 
+  const say = opts.progress ?? (() => undefined);
   let embedded: EmbeddedHandle | undefined;
+  if (!opts.databaseUrl) say(`starting the embedded PostgreSQL in ${dir}`);
   const url = opts.databaseUrl ?? (embedded = await startEmbedded(dir)).url;
   const database = opts.databaseUrl ? redact(opts.databaseUrl) : 'embedded';
   if (demo && demo.database !== database) demo = undefined;
 
   let server: RunningServer;
   try {
+    say('starting the server (migrations, services)');
     server = await startServer({ port: opts.port, host: opts.host, services: opts.services, databaseUrl: url, frontDoorMode: 'sandbox' });
   } catch (e) {
     await embedded?.release();
@@ -193,7 +198,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
         const fixture = loadModule<{ default: SandboxFixture }>(fixturePath(service)).default;
         const data = fixture.load(now);
         const commands = commandsOf(service);
-        for (const step of data.steps) await runStep(service, commands, step, server.db.sequelize);
+        for (const [i, step] of data.steps.entries()) {
+          const what = Object.entries(step.flags ?? {}).filter(([k]) => /^(username|uid|company-key)$/.test(k)).map(([k, v]) => `--${k} ${v}`);
+          if (step.file !== undefined) what.push(`${step.file.split('\n').filter(Boolean).length} lines`);
+          say(`seeding ${service} ${i + 1}/${data.steps.length}: ${step.command} ${what.join(' ')}`.trimEnd());
+          await runStep(service, commands, step, server.db.sequelize);
+        }
         demo.services[service] = data.credentials;
       }
       fs.writeFileSync(demoFile, `${JSON.stringify(demo, null, 2)}\n`);
