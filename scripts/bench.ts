@@ -37,6 +37,8 @@ interface Row {
   [k: string]: unknown;
 }
 const rows: Row[] = [];
+/** which row is running, on stderr (stdout is the results table) */
+const step = (what: string) => process.stderr.write(`bench: ${what} …\n`);
 
 
 function node(script: string, env: Record<string, string>, args: string[] = []): ChildProcess {
@@ -67,6 +69,7 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 async function load(title: string, url: string, headers: Record<string, string> = {}): Promise<Row> {
+  step(`row ${title} (${WARMUP} s warm-up, ${DURATION} s load)`);
   const run = (duration: number) => autocannon({ url, connections: CONNECTIONS, duration, headers });
   await run(WARMUP);
   const r = await run(DURATION);
@@ -83,6 +86,7 @@ async function main() {
   const children: ChildProcess[] = [];
   try {
     // 8. start-up, new data directory then existing one
+    step('row 8: start-up on a new data directory, then on the existing one');
     const port = await freePort();
     const env = { DATA_DIR: dataDir, PORT: String(port), SERVICES: 'account' };
     const base = `http://127.0.0.1:${port}`;
@@ -108,6 +112,7 @@ async function main() {
     const auth = { Authorization: `Bearer ${token}` };
 
     // audit rows: ROWS actions spread over YEARS years, every day has data
+    step(`seeding ${ROWS} audit actions over ${YEARS} years`);
     const db = await startEmbedded(dataDir);
     const pg = new Client({ connectionString: db.url });
     await pg.connect();
@@ -156,6 +161,7 @@ async function main() {
     rows.push(r1, r2, r3, r4, r5a, r5b);
 
     // 6. streaming the whole trail
+    step(`row 6: streaming ${ROWS} audit actions`);
     const rssBefore = rssKb(server.pid!);
     let rssPeak = rssBefore;
     const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, rssKb(server.pid!)); }, 25);
@@ -181,6 +187,7 @@ async function main() {
     });
 
     // 7. report over YEARS years
+    step(`row 7: the report over ${YEARS} years`);
     const today = new Date();
     const fromDate = new Date(today.getTime() - YEARS * 365 * 86_400_000).toISOString().slice(0, 10);
     const toDate = new Date(today.getTime() - 86_400_000).toISOString().slice(0, 10);
