@@ -6,6 +6,7 @@ import { explain, specValidator } from '../../lib/spec-schemas';
 import { Quota, User } from '../../models/account';
 import { toInfoWire } from './_mappers';
 import { hashPassword } from './_password';
+import { passwordProblem } from './_password-policy';
 import { parseUsage, recordUsage } from './_usage';
 
 function check(schema: string | object, value: unknown, what: string) {
@@ -24,7 +25,8 @@ export const commands: AdminCommands = {
         phone: f.phone ?? null, timezone: intFlag(f, 'timezone') ?? 0,
       };
       check('account_info', info, 'account');
-      check({ type: 'string', minLength: 1, maxLength: 1000 }, f.password, 'password');
+      const problem = passwordProblem(f.password!, info.username);
+      if (problem) throw new AdminError(`invalid password: it ${problem}`);
       const roles = (f.roles ?? 'USER').split(',').map((r) => r.trim().toUpperCase()).filter(Boolean);
       check('user_roles', roles, 'roles');
       try {
