@@ -2,8 +2,9 @@
  * The front door in a real browser: the server (lib/server.ts) listening on a free port, headless Chromium (Debian's
  * `chromium`, driven by puppeteer-core). The landing page lists every mounted service; each /docs/<service> renders
  * every operation of its spec with no console error and no request to another host; a "try it" of the account
- * version operation answers 200 in the page. Screenshots go to reports/front-door/. Without a Chromium (CHROMIUM_PATH,
- * default /usr/bin/chromium; .ci/run installs it) the test is skipped with a message saying so.
+ * version operation answers 200 in the page. Screenshots go to reports/front-door/ (or FRONT_DOOR_REPORT_DIR).
+ * Without a Chromium (CHROMIUM_PATH, default /usr/bin/chromium; .ci/run installs it) the test is skipped with a
+ * message saying so.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { startServer, type RunningServer } from '../../lib/server';
 import { loadSpec } from '../../lib/spec';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const REPORTS = path.join(projectRoot, 'reports', 'front-door');
+const REPORTS = process.env.FRONT_DOOR_REPORT_DIR || path.join(projectRoot, 'reports', 'front-door');
 const available = fs.existsSync(CHROMIUM);
 if (!available) {
   // eslint-disable-next-line no-console
