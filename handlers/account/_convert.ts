@@ -1,72 +1,72 @@
-/** Conversions of stored trace payloads between JSON and XLSX, both ways with exceljs. */
-import ExcelJS from 'exceljs';
+/**
+ * Conversions of stored trace payloads between JSON and XLSX, both ways with exceljs, off the event loop: each runs
+ * in a worker thread of its own (_convert-worker.js) with a bounded heap, at most CONCURRENCY at a time, and only for
+ * payloads of at most ACCOUNT_CONVERT_MAX_BYTES. JSON becomes a workbook through exceljs's streaming writer; a
+ * workbook is opened only when its zip directory promises, and its entries really inflate to, at most
+ * ACCOUNT_XLSX_MAX_EXPANDED_BYTES in ACCOUNT_XLSX_MAX_ENTRIES entries (no zip bomb reaches exceljs).
+ */
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { config } from '../../lib/config';
+import { ApiError } from '../../lib/errors';
+import { securitySettings } from './_security-settings';
 
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 export const isJsonType = (t: string) => /^application\/(.+\+)?json\b/i.test(t);
 export const isXlsxType = (t: string) => t.toLowerCase().startsWith(XLSX_TYPE);
 
-type Cell = string | number | boolean | null;
+const WORKER = path.join(__dirname, '_convert-worker.js');
+const CONCURRENCY = 2;
+const HEAP_MB = 1024;
 
-/** Each worksheet becomes an array of row objects keyed by the header row: { "<sheet>": [ {...}, ... ] }. */
-export async function xlsxToJson(bytes: Buffer): Promise<Record<string, Record<string, Cell>[]>> {
-  const wb = new ExcelJS.Workbook();
-  await wb.xlsx.load(bytes as unknown as ArrayBuffer);
-  const out: Record<string, Record<string, Cell>[]> = {};
-  wb.eachSheet((ws) => {
-    const header: string[] = [];
-    const rows: Record<string, Cell>[] = [];
-    ws.eachRow((row, n) => {
-      const values = (row.values as unknown[]).slice(1).map(plain);
-      if (n === 1) {
-        values.forEach((v, i) => (header[i] = v === null ? `column_${i + 1}` : String(v)));
-        return;
-      }
-      const obj: Record<string, Cell> = {};
-      values.forEach((v, i) => (obj[header[i] ?? `column_${i + 1}`] = v));
-      rows.push(obj);
-    });
-    out[ws.name] = rows;
-  });
-  return out;
-}
-
-function plain(v: unknown): Cell {
-  if (v === undefined || v === null) return null;
-  if (v instanceof Date) return v.toISOString();
-  if (typeof v === 'object') {
-    const o = v as { result?: unknown; text?: unknown; richText?: { text: string }[] };
-    if (o.richText) return o.richText.map((t) => t.text).join('');
-    if (o.text !== undefined) return String(o.text);
-    if (o.result !== undefined) return plain(o.result);
-    return JSON.stringify(v);
+let running = 0;
+const waiting: Array<() => void> = [];
+async function limited<T>(fn: () => Promise<T>): Promise<T> {
+  if (running >= CONCURRENCY) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running += 1;
+  try {
+    return await fn();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running -= 1;
   }
-  return v as Cell;
 }
 
-/**
- * An array of objects becomes one sheet with their keys as the header; an object of such arrays one sheet per key;
- * anything else one sheet with the JSON text in A1.
- */
-export async function jsonToXlsx(value: unknown): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
-  const sheetOf = (name: string, rows: unknown[]) => {
-    const ws = wb.addWorksheet(name.slice(0, 31) || 'data');
-    const keys = [...new Set(rows.flatMap((r) => (r && typeof r === 'object' && !Array.isArray(r) ? Object.keys(r) : [])))];
-    if (keys.length) {
-      ws.addRow(keys);
-      for (const r of rows) ws.addRow(keys.map((k) => cellOf((r as Record<string, unknown>)[k])));
-    } else {
-      for (const r of rows) ws.addRow(Array.isArray(r) ? r.map(cellOf) : [cellOf(r)]);
-    }
+const refused = (what: string, why: string) => new ApiError('validation', `data stored as ${what} cannot be converted: ${why}`);
+
+/** The conversion, or the documented 400 when the payload cannot (or may not) be converted. */
+export async function convertPayload(op: 'toXlsx' | 'toJson', payload: Buffer, contentType: string): Promise<Buffer> {
+  const max = securitySettings.values.ACCOUNT_CONVERT_MAX_BYTES;
+  if (payload.length > max) {
+    throw refused(contentType, `it is ${payload.length} bytes, more than the ${max} bytes converted (ask for ORIGIN)`);
+  }
+  const limits = {
+    maxExpandedBytes: securitySettings.values.ACCOUNT_XLSX_MAX_EXPANDED_BYTES,
+    maxEntries: securitySettings.values.ACCOUNT_XLSX_MAX_ENTRIES,
   };
-  if (Array.isArray(value)) sheetOf('data', value);
-  else if (value && typeof value === 'object' && Object.values(value).every(Array.isArray)) {
-    for (const [k, v] of Object.entries(value)) sheetOf(k, v as unknown[]);
-    if (!wb.worksheets.length) wb.addWorksheet('data');
-  } else {
-    wb.addWorksheet('data').addRow([JSON.stringify(value)]);
-  }
-  return Buffer.from(await wb.xlsx.writeBuffer());
+  return limited(() => new Promise<Buffer>((resolve, reject) => {
+    const worker = new Worker(WORKER, { resourceLimits: { maxOldGenerationSizeMb: HEAP_MB } });
+    let settled = false;
+    const done = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      fn();
+    };
+    // never longer than a request may take: the answer is a 503 by then and nobody waits for the result
+    const timer = setTimeout(() => done(() => reject(new ApiError('unavailable', 'The conversion took too long'))), config.requestDeadlineMs);
+    worker.once('message', (m: { ok?: Uint8Array; refused?: string; failed?: string }) => done(() => {
+      if (m.ok) resolve(Buffer.from(m.ok.buffer, m.ok.byteOffset, m.ok.byteLength));
+      else if (m.refused) reject(refused(contentType, m.refused));
+      else reject(new Error(`conversion failed: ${m.failed}`));
+    }));
+    worker.once('error', (e: Error & { code?: string }) => done(() => reject(e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+      ? refused(contentType, `converting it takes more than the ${HEAP_MB} MiB allowed`)
+      : e)));
+    worker.once('exit', (code) => done(() => reject(new Error(`conversion worker exited with code ${code}`))));
+    const copy = new Uint8Array(payload); // the worker gets its own copy, transferred
+    worker.postMessage({ op, payload: copy, limits }, [copy.buffer]);
+  }));
 }
-
-const cellOf = (v: unknown): Cell => (v === undefined ? null : v !== null && typeof v === 'object' ? JSON.stringify(v) : (v as Cell));

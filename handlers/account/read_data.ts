@@ -1,12 +1,13 @@
 /**
  * GET /account/data/{tracecode} (spec/account.yaml · read_data) — a stored payload of the caller's (or, for an ADMIN,
- * the company's) process; ORIGIN answers it as stored, JSON and XLSX convert between the two with exceljs.
+ * the company's) process; ORIGIN answers it as stored, JSON and XLSX convert between the two off the event loop
+ * within the limits of _convert.ts.
  */
 import { Op } from 'sequelize';
 import { ApiError, notFound } from '../../lib/errors';
 import { TraceData } from '../../models/account';
 import { handler } from './_context';
-import { isJsonType, isXlsxType, jsonToXlsx, xlsxToJson } from './_convert';
+import { convertPayload, isJsonType, isXlsxType } from './_convert';
 
 const OCTET = 'application/octet-stream';
 
@@ -31,22 +32,14 @@ export default handler('read_data', async ({ path, query }, { principal: user })
   if (convert === 'JSON') {
     if (isJsonType(row.contentType)) return { status: 200, headers: attach('json'), body: { raw: row.payload, contentType: 'application/json' } };
     if (isXlsxType(row.contentType)) {
-      // a payload labelled XLSX that is no workbook cannot be converted: the documented 400, not a 500
-      const sheets = await xlsxToJson(row.payload).catch((e: Error) => {
-        throw new ApiError('validation', `data stored as ${row.contentType} is not a readable workbook: ${e.message}`);
-      });
-      return { status: 200, headers: attach('json'), body: sheets as never };
+      // a payload labelled XLSX that is no workbook (or too big a one) cannot be converted: the documented 400
+      const json = await convertPayload('toJson', row.payload, row.contentType);
+      return { status: 200, headers: attach('json'), body: { raw: json, contentType: 'application/json' } };
     }
   } else {
     if (isXlsxType(row.contentType)) return { status: 200, headers: attach('xlsx'), body: { raw: row.payload, contentType: OCTET } };
     if (isJsonType(row.contentType)) {
-      let value: unknown;
-      try {
-        value = JSON.parse(row.payload.toString('utf8'));
-      } catch (e) {
-        throw new ApiError('validation', `data stored as ${row.contentType} is not valid JSON: ${(e as Error).message}`);
-      }
-      return { status: 200, headers: attach('xlsx'), body: { raw: await jsonToXlsx(value), contentType: OCTET } };
+      return { status: 200, headers: attach('xlsx'), body: { raw: await convertPayload('toXlsx', row.payload, row.contentType), contentType: OCTET } };
     }
   }
   throw new ApiError('validation', `data stored as ${row.contentType} cannot be converted to ${convert}`);
