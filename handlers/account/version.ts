@@ -1,8 +1,9 @@
 /** GET /account/system/version (spec/account.yaml · version) — major.minor from package.json, build from BUILD_ID or git. */
 import { buildInfo } from '../../lib/build';
+import { databaseFree } from '../../lib/db/unit-of-work';
 import { openHandler } from './_context';
 
-export default openHandler('version', async () => {
+export default databaseFree(openHandler('version', async () => {
   const { major, minor, build } = buildInfo();
   return { status: 200, body: { major, minor, build } };
-});
+}));

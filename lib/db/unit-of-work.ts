@@ -22,7 +22,8 @@
  * Sequelize's CLS is process-wide: a unit of work opened on one Sequelize instance is ambient for every instance.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { QueryTypes, Sequelize, type Transaction } from 'sequelize';
+import { escapeLiteral } from 'pg';
+import { Sequelize, Transaction } from 'sequelize';
 import { logger } from '../logger';
 import { TENANT_ROLE } from './rls';
 
@@ -35,6 +36,8 @@ export interface UnitOfWork {
 
 interface Store {
   uow?: UnitOfWork;
+  /** inside a handler declared databaseFree: any query is a fault (it would run outside a unit of work) */
+  noDatabase?: string;
   /** what Sequelize set: the innermost managed transaction of this scope, null once it finished */
   transaction?: Transaction | null;
 }
@@ -46,6 +49,7 @@ const namespace = {
   get(key: string): unknown {
     const store = storage.getStore();
     if (!store || key !== 'transaction') return undefined;
+    if (store.noDatabase) throw new Error(`${store.noDatabase} is declared databaseFree but queried the database`);
     // A scope outlived by its transaction (a timer started inside it) falls back to the enclosing live one.
     let t = store.transaction ?? store.uow?.transaction;
     while (t && (t as TransactionInternals).finished) t = (t as TransactionInternals).parent;
@@ -108,7 +112,7 @@ export async function withUnitOfWork<T>(
 ): Promise<T> {
   if (currentUnitOfWork()) throw new Error('withUnitOfWork cannot be nested: use savepoint() inside a unit of work');
   const hooks: Array<() => void | Promise<void>> = [];
-  const transaction = await outsideUnitOfWork(() => sequelize.transaction());
+  const transaction = await outsideUnitOfWork(() => begin(sequelize, scope.tenant));
   const uow: UnitOfWork = {
     transaction,
     tenant: scope.tenant,
@@ -119,11 +123,6 @@ export async function withUnitOfWork<T>(
   };
   let result: T;
   try {
-    if (scope.tenant !== null) {
-      // One round trip: the role that RLS applies to, and the tenant its policies compare with. Both end with the transaction.
-      await sequelize.query(`SELECT set_config('role', '${TENANT_ROLE}', true), set_config('app.tenant', $1, true)`,
-        { bind: [scope.tenant], transaction, type: QueryTypes.SELECT });
-    }
     result = await storage.run({ uow, transaction }, () => fn(uow));
   } catch (err) {
     if (!(transaction as TransactionInternals).finished) {
@@ -142,6 +141,44 @@ export async function withUnitOfWork<T>(
     }
   });
   return result;
+}
+
+/**
+ * A transaction on a pooled connection, begun with the tenant's role and setting in the same round trip: one
+ * simple-protocol query `START TRANSACTION; SELECT set_config(...), set_config(...)` instead of three statements
+ * (BEGIN, then the two settings). Both settings are transaction-local (`is_local`), so they end with it. The tenant is
+ * sent as an escaped literal (pg's escapeLiteral: quotes doubled, E'' with backslashes doubled when any appear).
+ */
+async function begin(sequelize: Sequelize, tenant: string | null): Promise<Transaction> {
+  const transaction = new Transaction(sequelize, {});
+  if (tenant !== null) {
+    const sql = `START TRANSACTION; SELECT set_config('role', '${TENANT_ROLE}', true), set_config('app.tenant', ${escapeLiteral(tenant)}, true)`;
+    (transaction as unknown as { begin(): Promise<unknown> }).begin = () => sequelize.query(sql, { transaction });
+  }
+  await (transaction as unknown as { prepareEnvironment(useCls: boolean): Promise<void> }).prepareEnvironment(false);
+  return transaction;
+}
+
+const DATABASE_FREE = new WeakSet<object>();
+
+/**
+ * Declares a handler that touches no database (it answers from its input, the principal and configuration): the
+ * kernel runs it without a unit of work, so it takes no connection and no transaction. Any query made while it runs
+ * throws instead of running unscoped (lib/http/handle.ts runs it in `withoutDatabase`); the call's own record (the
+ * account audit) is written after it, on its own, before the answer.
+ */
+export function databaseFree<F extends object>(handler: F): F {
+  DATABASE_FREE.add(handler);
+  return handler;
+}
+
+export function isDatabaseFree(handler: object): boolean {
+  return DATABASE_FREE.has(handler);
+}
+
+/** Runs fn where every Sequelize query throws (naming `what`): the guard of databaseFree handlers. */
+export function withoutDatabase<T>(what: string, fn: () => T): T {
+  return storage.run({ noDatabase: what }, fn);
 }
 
 /**

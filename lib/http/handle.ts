@@ -3,8 +3,12 @@
  * principal set for it, lib/db/unit-of-work.ts). Its reply is checked against the spec while the transaction is still
  * open, so a drift rolls back, and the service's record of the call (its audit) is written in the same transaction;
  * a streamed reply is written inside the transaction, a JSON one after the commit.
+ *
+ * A handler declared `databaseFree` (lib/db/unit-of-work.ts) gets no unit of work: no connection, no transaction,
+ * and a query attempted from it throws. Its call is recorded afterwards on its own (one autocommitted statement),
+ * still before the answer, so an answered call's record is as durable as with a unit of work.
  */
-import { withUnitOfWork } from '../db/unit-of-work';
+import { isDatabaseFree, withoutDatabase, withUnitOfWork } from '../db/unit-of-work';
 import { ApiError } from '../errors';
 import { logger } from '../logger';
 import type { BaseContext } from '../service';
@@ -15,21 +19,13 @@ export async function handle(ex: Exchange): Promise<void> {
   const def = ex.service!.def;
   const operationId = ex.operation!.operationId!;
   const fn = def.handlers[operationId];
+  const free = isDatabaseFree(fn);
   const run = async (transaction?: unknown) => {
-    const ctx: BaseContext<unknown> = {
-      principal: ex.principal,
-      requestId: ex.requestId,
-      operationId,
-      clientAddress: ex.clientAddress,
-      log: ex.log.child({ operationId }),
-      startedAt: ex.startedAt,
-      locals: ex.locals,
-      transaction,
-    };
-    ex.reply = (await fn(ex.input as never, ctx)) as HandlerReply;
+    const call = () => fn(ex.input as never, context(ex, operationId, transaction));
+    ex.reply = (await (free ? withoutDatabase(operationId, call) : call())) as HandlerReply;
     ex.status = ex.reply.status;
     checkReply(ex);
-    await recordCall(ex, ex.reply.status);
+    await recordCall(ex, ex.reply.status); // without a unit of work: one statement of its own, committed before the answer
     if (ex.expired) throw expiredError(); // answered 503 already: never commit late
     if (isStreamed(ex.reply)) {
       ex.streaming = true; // from here the stream's own limits apply, not the deadline
@@ -37,7 +33,7 @@ export async function handle(ex: Exchange): Promise<void> {
     }
   };
   const sequelize = ex.app.sequelize;
-  if (!sequelize || def.unitOfWork === false) return run();
+  if (!sequelize || free || def.unitOfWork === false) return run();
   const tenant = ex.principal === undefined ? null : (def.tenantOf?.(ex.principal) ?? null);
   const work = withUnitOfWork(sequelize, { tenant }, (uow) => {
     // past the deadline the database is not answering: drop the connection, so the transaction can only roll back
@@ -51,6 +47,19 @@ export async function handle(ex: Exchange): Promise<void> {
     ex.recorded = false; // rolled back with the work: the failure is recorded instead
     throw err;
   }
+}
+
+function context(ex: Exchange, operationId: string, transaction?: unknown): BaseContext<unknown> {
+  return {
+    principal: ex.principal,
+    requestId: ex.requestId,
+    operationId,
+    clientAddress: ex.clientAddress,
+    log: ex.log.child({ operationId }),
+    startedAt: ex.startedAt,
+    locals: ex.locals,
+    transaction,
+  };
 }
 
 export const expiredError = () => new ApiError('unavailable', 'The request took too long; nothing was changed');
