@@ -39,6 +39,15 @@ export async function refreshModeScope(modeId: number): Promise<void> {
     INSERT INTO sm.mode_cis (mode_id, ci_id, workspace, window_start, window_end)
     SELECT m.id, s.ci_id, m.workspace, m.start_ms, m.end_ms
       FROM m, items, LATERAL (${expansionSql('m.workspace', 'items.ids', 'items.depths')}) s`, [modeId]);
+  await refreshModeViewers(modeId);
+}
+
+/** The users who see a mode: those who may view a CI of its effective set. */
+export async function refreshModeViewers(modeId: number): Promise<void> {
+  await exec('DELETE FROM sm.mode_viewers WHERE mode_id = $1', [modeId]);
+  await exec(`INSERT INTO sm.mode_viewers (user_id, mode_id, workspace)
+    SELECT DISTINCT r.user_id, mc.mode_id, mc.workspace FROM sm.mode_cis mc
+      JOIN sm.user_rights r ON r.workspace = mc.workspace AND r.ci_id = mc.ci_id WHERE mc.mode_id = $1`, [modeId]);
 }
 
 /** Recomputes the CIs a user may view and maintain from its grants (descendants at any depth, cycle-safe). */
@@ -58,9 +67,17 @@ export async function refreshUserRights(userId: number): Promise<void> {
     SELECT x.workspace, $1, x.ci_id, bool_or(x.m) FROM every x
      WHERE EXISTS (SELECT 1 FROM sm.cis c WHERE c.workspace = x.workspace AND c.id = x.ci_id)
      GROUP BY x.workspace, x.ci_id`, [userId]);
+  // and the modes it sees
+  await exec('DELETE FROM sm.mode_viewers WHERE user_id = $1', [userId]);
+  await exec(`INSERT INTO sm.mode_viewers (user_id, mode_id, workspace)
+    SELECT DISTINCT r.user_id, mc.mode_id, mc.workspace FROM sm.user_rights r
+      JOIN sm.mode_cis mc ON mc.workspace = r.workspace AND mc.ci_id = r.ci_id WHERE r.user_id = $1`, [userId]);
 }
 
-/** After the graph of a workspace changed: rights with descendants, and the effective sets of modes not yet over. */
+/**
+ * After the graph of a workspace changed: rights with descendants (and the modes each user sees), then the effective
+ * sets (and viewers) of modes not yet over.
+ */
 export async function refreshAfterGraphChange(workspace: string, nowMs = Date.now()): Promise<{ users: number; modes: number }> {
   const users = await select<{ user_id: string }>('SELECT DISTINCT user_id FROM sm.grants WHERE workspace = $1', [workspace]);
   for (const u of users) await refreshUserRights(Number(u.user_id));

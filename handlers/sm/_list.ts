@@ -59,9 +59,11 @@ export async function listModes(p: SmPrincipal, path: string, q: ListQuery, filt
   Promise<{ body: ModeWire[] | RawBody; headers: PagingHeaders }> {
   const b = new Binds();
   const where = listWhere(b, p, q, filter, parse);
-  // one scan of the visible modes counts both
-  const [counts] = await select<{ total: string; filtered: string }>(
-    `SELECT count(*) AS total, count(*) FILTER (WHERE ${where.conditions}) AS filtered FROM sm.modes m WHERE ${where.base}`, b.values);
+  // the visible modes are counted on their index alone; the matching ones from the conditions' side
+  const [{ n: totalText }] = await select<{ n: string }>(
+    'SELECT count(*) AS n FROM sm.mode_viewers v WHERE v.user_id = $1 AND v.workspace = $2', [p.userId, p.workspace]);
+  const counts = { total: totalText, filtered: totalText };
+  if (where.conditions !== 'true') counts.filtered = (await select<{ n: string }>(`SELECT count(*) AS n FROM sm.modes m WHERE ${where.filtered}`, b.values))[0].n;
   const total = Number(counts.total);
   const filtered = Number(counts.filtered);
   const pg = paging(path, q, filtered);

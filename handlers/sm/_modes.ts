@@ -78,9 +78,8 @@ export function toModeWire(row: ModeRow, now = Date.now()): ModeWire {
   };
 }
 
-/** SQL condition: the mode `m` has a CI of its effective set the user may view. */
-export const visibleSql = (userId: string) =>
-  `EXISTS (SELECT 1 FROM sm.mode_cis mc JOIN sm.user_rights r ON r.user_id = ${userId} AND r.ci_id = mc.ci_id WHERE mc.mode_id = m.id)`;
+/** SQL condition: the mode `m` has a CI of its effective set the user may view (materialised in sm.mode_viewers). */
+export const visibleSql = (userId: string) => `EXISTS (SELECT 1 FROM sm.mode_viewers v WHERE v.user_id = ${userId} AND v.mode_id = m.id)`;
 
 export async function canViewAny(p: SmPrincipal): Promise<boolean> {
   return (await select('SELECT 1 FROM sm.user_rights WHERE user_id = $1 LIMIT 1', [p.userId])).length > 0;
@@ -196,7 +195,8 @@ export function listWhere(b: Binds, p: SmPrincipal, q: ListQuery, filter?: Filte
   if (filter) {
     if (filter.ids?.length) conds.push(`m.id = ANY(${b.p(filter.ids, '::bigint[]')})`);
     if (filter.configItemIds?.length) {
-      conds.push(`EXISTS (SELECT 1 FROM sm.mode_cis c WHERE c.mode_id = m.id AND c.ci_id = ANY(${b.p(filter.configItemIds, '::bigint[]')}))`);
+      // from the CIs to their modes (one index), not from every visible mode to its CIs
+      conds.push(`m.id IN (SELECT c.mode_id FROM sm.mode_cis c WHERE c.workspace = ${b.p(p.workspace)} AND c.ci_id = ANY(${b.p(filter.configItemIds, '::bigint[]')}))`);
     }
     for (const [field, column] of [['dateStart', 'm.start_ms'], ['dateEnd', 'm.end_ms']] as const) {
       const c = filter[field];

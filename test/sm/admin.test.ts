@@ -69,6 +69,11 @@ describe('sm admin: import-cis', () => {
     // 8 moves under 3: the mode now covers it, and bob (view 3 with descendants) now sees it
     await importGraph(h, w.workspace, [{ id: 8, name: 'alone', type: 'host', parents: [3] }]);
     expect(await effectiveSet(h, mode.id)).toEqual([3, 5, 6, 8]);
+    const other = await createMode(h, w.alice.token, { configItems: [{ id: 2 }] });
+    expect((await h.call('get', `${BASE}/${other.id}`, { token: w.bob.token })).status).toBe(403);
+    // 2 moves under 3 as well: bob (view 3 with descendants) now sees the mode on 2
+    await importGraph(h, w.workspace, [{ id: 2, name: 'left', type: 'host', parents: [1, 3] }]);
+    expect((await h.call('get', `${BASE}/${other.id}`, { token: w.bob.token })).status).toBe(200);
     const [rights] = await h.sequelize.query(`SELECT r.ci_id FROM sm.user_rights r JOIN sm.users u ON u.id = r.user_id
       WHERE u.workspace = :ws AND u.login = 'alice' ORDER BY 1`, { replacements: { ws: w.workspace } });
     expect((rights as Array<{ ci_id: string }>).map((r) => Number(r.ci_id))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);

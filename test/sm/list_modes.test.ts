@@ -95,6 +95,16 @@ describe('GET rsm-maintenance (list_modes)', () => {
     }
   });
 
+  it('visibility follows grants and their revocation', async () => {
+    const { commands } = await import('../../handlers/sm/_admin');
+    await commands.grant.run({ workspace: w.workspace, login: 'carol', ci: '4', right: 'view' }, h.sequelize);
+    const seen = await list({}, w.carol.token);
+    expect(seen.body.map((m: { id: number }) => m.id)).toEqual(ids.slice(3));
+    expect(seen.headers['x-total']).toBe('4');
+    await commands['revoke-grant'].run({ workspace: w.workspace, login: 'carol', ci: '4' }, h.sequelize);
+    expect((await list({}, w.carol.token)).status).toBe(403);
+  });
+
   it('403 for a user who may view no CI', async () => {
     expect(await list({}, w.carol.token)).toMatchObject({ status: 403, body: { message: MSG.forbiddenList } });
   });
