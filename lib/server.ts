@@ -45,7 +45,7 @@ export async function startServer(opts: { port?: number; host?: string; services
     const jobs = startJobs(db.sequelize, defs.flatMap((d) => d.jobs ?? []), logger);
     const addr = server.address() as AddressInfo;
     const url = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
-    logger.info({ url, services: names }, 'listening');
+    logger.info({ url, services: names, ...(config.docs ? { front_door: `${url}/` } : {}) }, 'listening');
 
     let stopping: Promise<void> | undefined;
     const stop = () => (stopping ??= (async () => {

@@ -4,6 +4,7 @@
  */
 import { shutdownOnSignals } from '../lib/signals';
 import { parseArgs } from 'node:util';
+import { config } from '../lib/config';
 import { startMock } from '../lib/mock/server';
 
 const HELP = `usage: npm run mock -- [--dynamic] [--errors] [--seed S] [--verbose] [--quiet]
@@ -56,7 +57,8 @@ async function main() {
       + (local.length ? ` (${local.map((o) => `${o.operationId}: ${o.routerReason}`).join('; ')})` : ''));
   }
   for (const w of mock.warnings) console.error(`mock: warning: ${w}`);
-  console.log(`mock: listening on ${mock.url} (${dynamic ? 'dynamic data' : 'static examples'}${values.errors ? ', --errors' : ''})`);
+  console.log(`mock: listening on ${mock.url} (${dynamic ? 'dynamic data' : 'static examples'}${values.errors ? ', --errors' : ''})`
+    + (config.docs ? `; the services, their references and specs: ${mock.url}/` : ''));
 
   shutdownOnSignals((_msg, sig) => console.log(`mock: ${sig}, stopping`)).ready(() => mock.stop());
 

@@ -5,6 +5,7 @@
  */
 import { shutdownOnSignals } from '../lib/signals';
 import { parseArgs } from 'node:util';
+import { config } from '../lib/config';
 import { logger } from '../lib/logger';
 import { defaultSandboxDir, startSandbox } from '../lib/mock/sandbox';
 
@@ -46,7 +47,7 @@ async function main() {
     `sandbox: ${sandbox.loaded ? 'demo data loaded' : `demo data of ${sandbox.demo.loaded_at}`} in ${sandbox.dataDir}`
       + (values['database-url'] ? ' (database from --database-url)' : '') + '; `npm run sandbox -- --reset` starts over',
     ...sandbox.lines,
-    `sandbox: ready on ${sandbox.url}`,
+    `sandbox: ready on ${sandbox.url}` + (config.docs ? ` (the services, their references and specs: ${sandbox.url}/)` : ''),
     '',
   ];
   process.stdout.write(`${out.join('\n')}\n`);

@@ -199,8 +199,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
         const data = fixture.load(now);
         const commands = commandsOf(service);
         for (const [i, step] of data.steps.entries()) {
-          const what = Object.entries(step.flags ?? {}).filter(([k]) => /^(username|uid|company-key)$/.test(k)).map(([k, v]) => `--${k} ${v}`);
-          if (step.file !== undefined) what.push(`${step.file.split('\n').filter(Boolean).length} lines`);
+          // who or what the command makes (the identifying flags), and how big its input file is
+          const what = Object.entries(step.flags ?? {}).filter(([k]) => /^(username|uid|login|company-key|workspace)$/.test(k)).map(([k, v]) => `--${k} ${v}`);
+          const lines = step.file?.split('\n').filter(Boolean).length ?? 0;
+          if (step.file !== undefined) what.push(lines > 1 ? `${lines} lines` : `${Buffer.byteLength(step.file)} bytes`);
           say(`seeding ${service} ${i + 1}/${data.steps.length}: ${step.command} ${what.join(' ')}`.trimEnd());
           await runStep(service, commands, step, server.db.sequelize);
         }
