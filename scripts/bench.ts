@@ -88,7 +88,7 @@ async function main() {
     // 8. start-up, new data directory then existing one
     step('row 8: start-up on a new data directory, then on the existing one');
     const port = await freePort();
-    const env = { DATA_DIR: dataDir, PORT: String(port), SERVICES: 'account' };
+    const env = { DATA_DIR: dataDir, PORT: String(port), SERVICES: 'account,sm' };
     const base = `http://127.0.0.1:${port}`;
     let t0 = Date.now();
     let server = node('scripts/server.ts', env);
@@ -205,6 +205,7 @@ async function main() {
     rows.push({ scenario: '8 start-up to first answer', new_ms: startNew, existing_ms: startExisting,
       baseline: '8 new data dir (existing / new)', ratio: startExisting / startNew,
       extra: `new data dir ${startNew} ms, existing ${startExisting} ms` });
+    rows.push(...await smRows(base, dataDir, r4));
 
     await stop(server);
     print({ seedMs });
@@ -234,3 +235,94 @@ main().catch((e) => {
   console.error(`bench failed: ${(e as Error).stack ?? e}`);
   process.exit(1);
 });
+
+/**
+ * Rows 9a-9d, the sm service: 10,000 modes over a 100,000-CI graph (each CI i > 1 under i/3, every seventh also under
+ * the next one: shared children, about 11 levels), seeded in SQL, and a user who may view the even CIs (half the
+ * modes). List and filter against row 4; create with CiAndChildren depth 10 against its 200 ms target; the point query
+ * against its 2 ms target, as the SQL's own execution time.
+ */
+async function smRows(base: string, dataDir: string, r4: Row): Promise<Row[]> {
+  const CIS = 100_000;
+  const MODES = 10_000;
+  const crypto = await import('node:crypto');
+  const token = `smpt_${crypto.randomBytes(32).toString('base64url')}`;
+  const db = await startEmbedded(dataDir);
+  const pg = new Client({ connectionString: db.url });
+  await pg.connect();
+  const t0 = Date.now();
+  await pg.query(`
+    INSERT INTO sm.cis (workspace, id, name, type) SELECT 'bench', i, 'ci-' || i, 'host' FROM generate_series(1, ${CIS}) i;
+    INSERT INTO sm.ci_edges (workspace, parent_id, child_id) SELECT 'bench', i / 3, i FROM generate_series(3, ${CIS}) i WHERE i / 3 >= 1;
+    INSERT INTO sm.ci_edges (workspace, parent_id, child_id) SELECT 'bench', i / 3 + 1, i FROM generate_series(3, ${CIS}) i
+      WHERE i % 7 = 0 AND i / 3 + 1 < i ON CONFLICT DO NOTHING;
+    INSERT INTO sm.users (workspace, login) VALUES ('bench', 'bench');
+    INSERT INTO sm.user_rights (workspace, user_id, ci_id, can_maintain)
+      SELECT 'bench', (SELECT id FROM sm.users WHERE workspace = 'bench'), i, true FROM generate_series(2, ${CIS}, 2) i;
+    INSERT INTO sm.modes (workspace, title, start_ms, start_offset, end_ms, end_offset, labels, created_by, updated_by)
+      SELECT 'bench', 'mode ' || i, (extract(epoch FROM now()) * 1000)::bigint + (i - ${MODES / 2}) * 60000, 180,
+             (extract(epoch FROM now()) * 1000)::bigint + (i - ${MODES / 2}) * 60000 + 7200000, 180,
+             jsonb_build_object('team', 't' || i % 20), 'bench', 'bench' FROM generate_series(1, ${MODES}) i;
+    INSERT INTO sm.mode_items (mode_id, position, workspace, ci_id, scope, depth)
+      SELECT m.id, 1, 'bench', 1 + (m.id * 7919) % ${CIS}, 'Ci', 0 FROM sm.modes m WHERE m.workspace = 'bench';
+    INSERT INTO sm.mode_cis (mode_id, ci_id, workspace, window_start, window_end)
+      SELECT m.id, i.ci_id, 'bench', m.start_ms, m.end_ms FROM sm.modes m JOIN sm.mode_items i ON i.mode_id = m.id WHERE m.workspace = 'bench';
+    INSERT INTO sm.mode_occurrences (mode_id, workspace, start_ms, end_ms) SELECT id, 'bench', start_ms, end_ms FROM sm.modes WHERE workspace = 'bench';
+    INSERT INTO sm.mode_viewers (user_id, mode_id, workspace)
+      SELECT DISTINCT r.user_id, mc.mode_id, 'bench' FROM sm.mode_cis mc JOIN sm.user_rights r ON r.workspace = mc.workspace AND r.ci_id = mc.ci_id
+       WHERE mc.workspace = 'bench';
+    ANALYZE sm.mode_viewers; ANALYZE sm.mode_occurrences; ANALYZE sm.cis; ANALYZE sm.ci_edges; ANALYZE sm.user_rights; ANALYZE sm.modes; ANALYZE sm.mode_items; ANALYZE sm.mode_cis;`);
+  // the personal token as the admin command stores it: its sha-256 only
+  await pg.query(`INSERT INTO sm.tokens (workspace, user_id, token_hash) SELECT 'bench', id, $1 FROM sm.users WHERE workspace = 'bench'`,
+    [crypto.createHash('sha256').update(token).digest()]);
+  const seedMs = Date.now() - t0;
+  const auth = { Authorization: `Bearer ${token}` };
+  const sm = `${base}/api/public/sm/v1`;
+  const visible = await fetch(`${sm}/rsm-maintenance?perPage=1`, { headers: auth });
+  if (visible.status !== 200) throw new Error(`sm list answered ${visible.status}: ${await visible.text()}`);
+  const seen = visible.headers.get('x-total');
+
+  const r9a = await load(`9a us: sm list perPage=100 with paging headers (user sees ${seen} of ${MODES} modes, ${CIS} CIs)`, `${sm}/rsm-maintenance?perPage=100&page=3`, auth);
+  r9a.baseline = '4'; r9a.ratio = r9a.rps! / r4.rps!;
+  const filterBody = JSON.stringify({ configItemIds: Array.from({ length: 20 }, (_, i) => 2 * (i * 2477 % (CIS / 2)) + 2) });
+  const runFilter = (duration: number) => autocannon({ url: `${sm}/rsm-maintenance/filter?perPage=100`, method: 'POST', connections: CONNECTIONS, duration,
+    headers: { ...auth, 'Content-Type': 'application/json' }, body: filterBody });
+  await runFilter(WARMUP);
+  const f = await runFilter(DURATION);
+  const r9b: Row = { scenario: '9b us: sm filter by 20 configItemIds', rps: Math.round(f.requests.average), p50: f.latency.p50, p99: f.latency.p99,
+    errors: f.errors + f.timeouts, non2xx: f.non2xx, baseline: '4', ratio: f.requests.average / r4.rps! };
+
+  // create with CiAndChildren depth 10 from a CI four levels down (its subtree: about 3^7 CIs within 10 edges)
+  const creates: number[] = [];
+  let covered = 0;
+  for (let i = 0; i < (quick ? 5 : 30); i++) {
+    const start = new Date(Date.now() + 3_600_000).toISOString();
+    const end = new Date(Date.now() + 7_200_000).toISOString();
+    const c0 = performance.now();
+    const res = await fetch(`${sm}/rsm-maintenance`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ dateStart: start, dateEnd: end, title: 'bench create', configItems: [{ id: 82, scope: 'CiAndChildren', depth: 10 }] }) });
+    const body = (await res.json()) as { id?: number };
+    creates.push(performance.now() - c0);
+    if (res.status !== 201) throw new Error(`sm create answered ${res.status}: ${JSON.stringify(body)}`);
+    if (i === 0) covered = Number((await pg.query('SELECT count(*) AS n FROM sm.mode_cis WHERE mode_id = $1', [body.id])).rows[0].n);
+  }
+  creates.sort((a, b) => a - b);
+  const createP50 = creates[Math.floor(creates.length / 2)];
+  const r9c: Row = { scenario: '9c us: sm create CiAndChildren depth 10', p50: Math.round(createP50), p99: Math.round(creates[creates.length - 1]),
+    baseline: '200 ms target', ratio: createP50 / 200, extra: `${creates.length} sequential creates, ${covered} CIs in the effective set, p50 ${createP50.toFixed(1)} ms` };
+
+  // a CI the user may view, in a mode active now
+  const ci = Number((await pg.query(`SELECT ci_id FROM sm.mode_cis WHERE workspace = 'bench' AND ci_id % 2 = 0
+    AND window_start <= $1 AND window_end > $1 LIMIT 1`, [Date.now()])).rows[0].ci_id);
+  const r9d = await load('9d us: sm is CI X in maintenance now', `${sm}/x-config-items/${ci}/maintenance`, auth);
+  const plan = await pg.query(`EXPLAIN (ANALYZE, FORMAT JSON) SELECT mc.mode_id FROM sm.mode_cis mc WHERE mc.workspace = 'bench'
+    AND mc.ci_id = $1 AND mc.window_start <= $2 AND mc.window_end > $2
+    AND EXISTS (SELECT 1 FROM sm.mode_occurrences o WHERE o.mode_id = mc.mode_id AND o.start_ms <= $2 AND o.end_ms > $2)
+    ORDER BY mc.mode_id`, [ci, Date.now()]);
+  const execMs = (plan.rows[0]['QUERY PLAN'] as Array<{ 'Execution Time': number }>)[0]['Execution Time'];
+  r9d.baseline = '2 ms target (SQL execution)'; r9d.ratio = execMs / 2;
+  r9d.extra = `SQL execution ${execMs.toFixed(3)} ms (EXPLAIN ANALYZE); sm seeded in ${seedMs} ms`;
+  await pg.end();
+  await db.release();
+  return [r9a, r9b, r9c, r9d];
+}
