@@ -1,10 +1,14 @@
 /** The account service (VRt.Account 6.20) as the kernel loads it: models, bearer JWT auth, error bodies, audit. */
 import { HeaderBearerStrategy } from '../../lib/auth/bearer';
+import { currentUnitOfWork, principalGuard } from '../../lib/db/unit-of-work';
+import { ApiError } from '../../lib/errors';
 import type { ServiceDefinition } from '../../lib/service';
 import { initAccountModels, User } from '../../models/account';
 import { auditJob, flushAudit, recordAction } from './_audit';
+import { stopPrincipalCache } from './_principals';
 import { defaultQuota } from './_quota';
 import { accountSettings } from './_settings';
+import { securityProblems } from './_security-settings';
 import { handlers } from './index';
 import { userOfToken } from './_tokens';
 import { clientOf, isoDuration, newLocals, serverName, SERVICE, tracedata, type TraceLocals } from './_trace';
@@ -21,9 +25,9 @@ const service: ServiceDefinition = {
     BearerAuth: new HeaderBearerStrategy(userOfToken),
   }),
   renderError(err, info) {
-    const locals = info.locals as TraceLocals;
+    const locals = info.locals as TraceLocals & { revoked?: boolean };
     // only an authenticated caller is named: a failed login must not tell whether the username exists
-    const user = info.principal as User | undefined;
+    const user = locals.revoked ? undefined : (info.principal as User | undefined);
     const td = tracedata({ traceCode: locals.traceCode, operation: info.operationId, user });
     const headers: Record<string, string> = {};
     if (err.kind === 'unauthorized') headers['WWW-Authenticate'] = 'Bearer realm="account"';
@@ -35,10 +39,12 @@ const service: ServiceDefinition = {
   },
   /** every call attributable to an account becomes an audit action, written with the call's own work */
   async recordCall(call) {
-    const locals = call.locals as TraceLocals & { actor?: User };
+    const locals = call.locals as TraceLocals & { actor?: User; revoked?: boolean };
     const user = (call.principal as User | undefined) ?? locals.actor;
-    if (!user) return;
-    await recordAction({
+    if (!user || locals.revoked) return;
+    // a cached principal's guard, where no unit of work checked it first (a databaseFree operation, a failure's record)
+    const guard = currentUnitOfWork() ? undefined : principalGuard(call.principal);
+    const written = await recordAction({
       username: user.username,
       companyKey: user.companyKey,
       traceCode: locals.traceCode,
@@ -52,12 +58,16 @@ const service: ServiceDefinition = {
       pointsCount: 0,
       duration: isoDuration(call.durationMs),
       durationMs: call.durationMs,
-    });
+    }, guard);
+    if (written) return;
+    // the token was revoked (a password change) after it was cached: not the caller's action, and not answered
+    locals.revoked = true;
+    if (call.status < 400) throw new ApiError('unauthorized', 'Invalid or expired token');
   },
   jobs: [auditJob()],
   settings: {
     check: () => {
-      const problems = accountSettings.check();
+      const problems = [...accountSettings.check(), ...securityProblems()];
       try {
         defaultQuota();
       } catch (e) {
@@ -66,6 +76,9 @@ const service: ServiceDefinition = {
       return problems;
     },
   },
-  stop: flushAudit,
+  async stop() {
+    await flushAudit();
+    await stopPrincipalCache();
+  },
 };
 export default service;

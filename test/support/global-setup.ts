@@ -12,6 +12,8 @@ import { migrate } from '../../lib/migrate';
 
 export default async function globalSetup() {
   process.env.NODE_ENV = 'test';
+  // account passwords hashed at scrypt N=2^14 in tests (the default 2^17 has its own tests): users are made by the hundred
+  process.env.ACCOUNT_PASSWORD_SCRYPT_N ??= '16384';
   // generated keys of the run go to a folder of its own, never the project's .data/keys
   process.env.KEYS_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), 'conformant-test-keys-'));
   const state: { release?: () => Promise<void>; dropUrl?: string; dbName?: string; dir?: string } = {};
