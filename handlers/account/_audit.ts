@@ -7,6 +7,7 @@
  * complete but read a few milliseconds late (AUDIT_FLUSH_MS).
  */
 import { QueryTypes, type CreationAttributes } from 'sequelize';
+import { rawQuery } from '../../lib/db/raw';
 import { outsideUnitOfWork } from '../../lib/db/unit-of-work';
 import type { JobSpec } from '../../lib/jobs';
 import { accountDb, type AuditAction } from '../../models/account';
@@ -17,14 +18,21 @@ const COLUMNS = ['username', 'company_key', 'trace_code', 'client', 'server', 's
   'tz_offset_minutes', 'method_group', 'points_count', 'duration', 'duration_ms'];
 const BATCH = 1000;
 
-/** Write the action in the ambient unit of work (or on its own outside one). */
-export async function recordAction(row: Row): Promise<void> {
-  await accountDb().query(
+/**
+ * Write the action in the ambient unit of work (or on its own, autocommitted, outside one). With `guard` (an SQL
+ * boolean, lib/db/unit-of-work.ts guardPrincipal) the row is written only while the guard holds, in the same
+ * statement: false when it did not (the caller's credentials changed meanwhile), true otherwise.
+ */
+export async function recordAction(row: Row, guard?: string): Promise<boolean> {
+  const r = { tzOffsetMinutes: 0, pointsCount: 0, duration: 'PT0S', durationMs: 0, ...row };
+  // straight through the driver (lib/db/raw.ts): this statement is on every account call's path
+  const result = await rawQuery(accountDb(),
     `INSERT INTO account.audit_outbox (${COLUMNS.join(', ')})
-     VALUES (:username, :companyKey, :traceCode, :client, :server, :service, :operation, :time, :tzOffsetMinutes,
-             :methodGroup, :pointsCount, :duration, :durationMs)`,
-    { replacements: { tzOffsetMinutes: 0, pointsCount: 0, duration: 'PT0S', durationMs: 0, ...row } },
-  );
+     SELECT $1, $2, $3::uuid, $4, $5, $6, $7, $8::timestamptz, $9::int, $10, $11::int, $12, $13::float8
+     ${guard ? `WHERE ${guard}` : ''}`,
+    [r.username, r.companyKey, r.traceCode, r.client, r.server, r.service, r.operation, r.time, r.tzOffsetMinutes,
+      r.methodGroup, r.pointsCount, r.duration, r.durationMs]);
+  return result.rowCount === 1;
 }
 
 /** Move up to `limit` outbox rows into the trail, oldest first; answers how many moved. */

@@ -7,7 +7,8 @@ import crypto from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { secretKey } from '../../lib/keys';
 import { once } from '../../lib/persisted-secret';
-import { User } from '../../models/account';
+import type { User } from '../../models/account';
+import { cachedUser, loadUser } from './_principals';
 import { accountSettings } from './_settings';
 
 const ISSUER = 'conformant-account';
@@ -34,7 +35,11 @@ export async function userOfToken(token: string): Promise<User | undefined> {
     return undefined;
   }
   if (typeof claims.sub !== 'string') return undefined;
-  const user = await User.findOne({ where: { username: claims.sub } });
-  if (!user || user.tokenEpoch !== claims.ep || user.companyKey !== claims.ck) return undefined;
-  return user;
+  const stands = (u: User | null | undefined): u is User => !!u && u.tokenEpoch === claims.ep && u.companyKey === claims.ck;
+  // the process's cache first (_principals.ts: guarded, so a revoked token is still refused at the request's first
+  // statement); a token the cached entry does not match (newer or older epoch) reads the row
+  const cached = cachedUser(claims.sub);
+  if (stands(cached)) return cached;
+  const user = await loadUser(claims.sub);
+  return stands(user) ? user : undefined;
 }

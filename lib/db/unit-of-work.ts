@@ -92,6 +92,11 @@ export function enableUnitOfWork(): void {
 }
 enableUnitOfWork();
 
+/** The transaction the caller's queries join (a unit of work's, or a savepoint's on its connection), if any. */
+export function ambientTransaction(): Transaction | undefined {
+  return namespace.get('transaction') as Transaction | undefined;
+}
+
 /** The unit of work the caller runs in, if any. */
 export function currentUnitOfWork(): UnitOfWork | undefined {
   return storage.getStore()?.uow;
@@ -105,14 +110,42 @@ export function outsideUnitOfWork<T>(fn: () => T): T {
   return storage.exit(fn);
 }
 
+/**
+ * The principal no longer stands (the guard of a cached principal found its row changed): nothing ran, and the request
+ * is answered as an unauthenticated one.
+ */
+export class PrincipalRevoked extends Error {
+  constructor() {
+    super('the principal changed since it was cached');
+    this.name = 'PrincipalRevoked';
+  }
+}
+
+const GUARDS = new WeakMap<object, string>();
+
+/**
+ * Attaches to a principal (a cached one) an SQL boolean that holds while the row it came from is unchanged, e.g. its
+ * token epoch, company and roles compared with their current values. A unit of work checks it in its first statement,
+ * before anything else runs, so a change committed before the request's work began is always seen, cache or not. The
+ * SQL is sent in a simple-protocol query: its literals must be escaped (pg's escapeLiteral).
+ */
+export function guardPrincipal<P extends object>(principal: P, sql: string): P {
+  GUARDS.set(principal, sql);
+  return principal;
+}
+
+export function principalGuard(principal: unknown): string | undefined {
+  return principal && typeof principal === 'object' ? GUARDS.get(principal) : undefined;
+}
+
 export async function withUnitOfWork<T>(
   sequelize: Sequelize,
-  scope: { tenant: string | null },
+  scope: { tenant: string | null; guard?: string },
   fn: (uow: UnitOfWork) => Promise<T>,
 ): Promise<T> {
   if (currentUnitOfWork()) throw new Error('withUnitOfWork cannot be nested: use savepoint() inside a unit of work');
   const hooks: Array<() => void | Promise<void>> = [];
-  const transaction = await outsideUnitOfWork(() => begin(sequelize, scope.tenant));
+  const transaction = await outsideUnitOfWork(() => begin(sequelize, scope.tenant, scope.guard));
   const uow: UnitOfWork = {
     transaction,
     tenant: scope.tenant,
@@ -147,15 +180,26 @@ export async function withUnitOfWork<T>(
  * A transaction on a pooled connection, begun with the tenant's role and setting in the same round trip: one
  * simple-protocol query `START TRANSACTION; SELECT set_config(...), set_config(...)` instead of three statements
  * (BEGIN, then the two settings). Both settings are transaction-local (`is_local`), so they end with it. The tenant is
- * sent as an escaped literal (pg's escapeLiteral: quotes doubled, E'' with backslashes doubled when any appear).
+ * sent as an escaped literal (pg's escapeLiteral: quotes doubled, E'' with backslashes doubled when any appear). A
+ * principal's guard is that SELECT's WHERE: evaluated first, as the connecting role; when it fails no setting is made,
+ * no row comes back, and the transaction is rolled back with PrincipalRevoked.
  */
-async function begin(sequelize: Sequelize, tenant: string | null): Promise<Transaction> {
+async function begin(sequelize: Sequelize, tenant: string | null, guard?: string): Promise<Transaction> {
   const transaction = new Transaction(sequelize, {});
-  if (tenant !== null) {
-    const sql = `START TRANSACTION; SELECT set_config('role', '${TENANT_ROLE}', true), set_config('app.tenant', ${escapeLiteral(tenant)}, true)`;
-    (transaction as unknown as { begin(): Promise<unknown> }).begin = () => sequelize.query(sql, { transaction });
+  let held = true;
+  if (tenant !== null || guard) {
+    const settings = tenant === null ? '1' : `set_config('role', '${TENANT_ROLE}', true), set_config('app.tenant', ${escapeLiteral(tenant)}, true)`;
+    const sql = `START TRANSACTION; SELECT ${settings}${guard ? ` WHERE ${guard}` : ''}`;
+    (transaction as unknown as { begin(): Promise<unknown> }).begin = async () => {
+      const [rows] = await sequelize.query(sql, { transaction });
+      held = (rows as unknown[]).length > 0;
+    };
   }
   await (transaction as unknown as { prepareEnvironment(useCls: boolean): Promise<void> }).prepareEnvironment(false);
+  if (!held) {
+    await transaction.rollback();
+    throw new PrincipalRevoked();
+  }
   return transaction;
 }
 

@@ -7,8 +7,11 @@
  * A handler declared `databaseFree` (lib/db/unit-of-work.ts) gets no unit of work: no connection, no transaction,
  * and a query attempted from it throws. Its call is recorded afterwards on its own (one autocommitted statement),
  * still before the answer, so an answered call's record is as durable as with a unit of work.
+ *
+ * A principal served from a cache carries a guard (lib/db/unit-of-work.ts guardPrincipal): the unit of work's first
+ * statement checks it, and a principal revoked meanwhile (a password change on any process) is answered 401.
  */
-import { isDatabaseFree, withoutDatabase, withUnitOfWork } from '../db/unit-of-work';
+import { isDatabaseFree, PrincipalRevoked, principalGuard, withoutDatabase, withUnitOfWork } from '../db/unit-of-work';
 import { ApiError } from '../errors';
 import { logger } from '../logger';
 import type { BaseContext } from '../service';
@@ -35,7 +38,7 @@ export async function handle(ex: Exchange): Promise<void> {
   const sequelize = ex.app.sequelize;
   if (!sequelize || free || def.unitOfWork === false) return run();
   const tenant = ex.principal === undefined ? null : (def.tenantOf?.(ex.principal) ?? null);
-  const work = withUnitOfWork(sequelize, { tenant }, (uow) => {
+  const work = withUnitOfWork(sequelize, { tenant, guard: principalGuard(ex.principal) }, (uow) => {
     // past the deadline the database is not answering: drop the connection, so the transaction can only roll back
     const conn = (uow.transaction as unknown as { connection?: { connection?: { stream?: { destroy(): void } } } }).connection;
     ex.onExpiry = () => conn?.connection?.stream?.destroy();
@@ -45,6 +48,11 @@ export async function handle(ex: Exchange): Promise<void> {
     await work;
   } catch (err) {
     ex.recorded = false; // rolled back with the work: the failure is recorded instead
+    if (err instanceof PrincipalRevoked) {
+      // a cached principal whose credentials changed before this request's work began: as if it had never authenticated
+      ex.principal = undefined;
+      throw new ApiError('unauthorized', 'Invalid or expired token');
+    }
     throw err;
   }
 }
