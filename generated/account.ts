@@ -1264,9 +1264,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The file, HTML. */
+            /** @description The file, HTML. x-decision: the page needs nothing from another host (its renderer's scripts are not part of it; it reads as rendered on the server, and the interactive reference is `/docs/account` of the deployment), and its Content-Security-Policy allows no script at all. */
             200: {
                 headers: {
+                    /**
+                     * @description The page's content security policy.
+                     * @example default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'
+                     */
+                    "Content-Security-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {

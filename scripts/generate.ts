@@ -29,11 +29,27 @@ function emit(target: string, produce: (out: string) => void) {
   }
 }
 
+/**
+ * The reference as a page that needs nothing from another host: Redocly renders it on the server, so the page reads
+ * without scripts; its scripts (the renderer loaded from a CDN) are removed, and the interactive reference is the
+ * front door's /docs/<service>, served from this server. Services answer the file with a CSP that allows no script.
+ */
+function selfContained(html: string, name: string): string {
+  const out = html
+    .replace(/<link rel="modulepreload"[^>]*>\s*/g, '')
+    .replace(/<script\b[^>]*>[\s\S]*?<\/script>\s*/g, '')
+    .replace('<body>', `<body><p style="font-family:sans-serif;margin:8px 16px">Interactive reference: <a href="/docs/${name}">/docs/${name}</a></p>`);
+  if (/https?:\/\/(?!www\.w3\.org)[^"'\s]*\.(js|css)\b/.test(out)) throw new Error(`docs/${name}: the page still loads a resource from another host`);
+  return out;
+}
+
 for (const name of discoverServices()) {
   emit(`generated/${name}.ts`, (out) =>
     execFileSync(bin('openapi-typescript'), [specPath(name), '-o', out, '--alphabetize', '--default-non-nullable', 'false'], { stdio: 'pipe' }));
-  emit(`docs/${name}/${name}_en.html`, (out) =>
-    execFileSync(bin('redocly'), ['build-docs', specPath(name), '-o', out, '--config', path.join(projectRoot, 'redocly.yaml')], { stdio: 'pipe' }));
+  emit(`docs/${name}/${name}_en.html`, (out) => {
+    execFileSync(bin('redocly'), ['build-docs', specPath(name), '-o', out, '--config', path.join(projectRoot, 'redocly.yaml')], { stdio: 'pipe' });
+    fs.writeFileSync(out, selfContained(fs.readFileSync(out, 'utf8'), name));
+  });
 }
 fs.rmSync(tmp, { recursive: true, force: true });
 if (stale.length) {
