@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --duration S --connections N --quick --rows N --out FILE]
+ * npm run bench [-- --duration S --connections N --runs N --quick --rows N --out FILE]
  *
  * Everything in one run on one machine, so ratios hold where absolute figures drift: a bare express app and Prism's
  * static mock as baselines, then our server (a separate process on a fresh embedded database) on the same load.
@@ -19,7 +19,7 @@ import { freePort } from '../lib/ports';
 const { values: argv } = parseArgs({
   options: {
     duration: { type: 'string' }, connections: { type: 'string' }, quick: { type: 'boolean' },
-    rows: { type: 'string' }, out: { type: 'string' },
+    rows: { type: 'string' }, out: { type: 'string' }, runs: { type: 'string' },
   },
 });
 const quick = !!argv.quick;
@@ -28,6 +28,8 @@ const CONNECTIONS = Number(argv.connections ?? (quick ? 4 : 10));
 const ROWS = Number(argv.rows ?? (quick ? 20_000 : 1_000_000));
 const YEARS = quick ? 1 : 10;
 const WARMUP = quick ? 1 : 3;
+/** measured runs per load row after the warm-up: the row is the median run, with the min and max beside it */
+const RUNS = Number(argv.runs ?? (quick ? 1 : 3));
 
 interface Row {
   scenario: string;
@@ -69,11 +71,19 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 async function load(title: string, url: string, headers: Record<string, string> = {}): Promise<Row> {
-  step(`row ${title} (${WARMUP} s warm-up, ${DURATION} s load)`);
+  step(`row ${title} (${WARMUP} s warm-up, ${RUNS} x ${DURATION} s load)`);
   const run = (duration: number) => autocannon({ url, connections: CONNECTIONS, duration, headers });
-  await run(WARMUP);
-  const r = await run(DURATION);
-  return { scenario: title, rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+  await run(WARMUP); // not counted
+  const runs: autocannon.Result[] = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await run(DURATION));
+  runs.sort((a, b) => a.requests.average - b.requests.average);
+  const r = runs[Math.floor((runs.length - 1) / 2)]; // the median run (the lower middle one when even)
+  const rps = runs.map((x) => Math.round(x.requests.average));
+  return {
+    scenario: title, rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99,
+    errors: runs.reduce((n, x) => n + x.errors + x.timeouts, 0), non2xx: runs.reduce((n, x) => n + x.non2xx, 0),
+    rps_runs: rps, extra: RUNS > 1 ? `median of ${RUNS} runs, min ${rps[0]}, max ${rps[rps.length - 1]} req/s` : undefined,
+  };
 }
 
 function rssKb(pid: number): number {
