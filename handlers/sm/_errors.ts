@@ -81,18 +81,8 @@ function validationBody(err: ApiError, info: ErrorInfo): { message: string; quer
   return { message: MSG.wrongModel, bodyFields: group(fields) };
 }
 
-/**
- * `rsm-maintenance/filter` is also a value of `rsm-maintenance/{id}`, and the kernel's router matches the template for
- * methods the literal path does not take: as the product (Spring prefers the literal path), that is a 405, not an
- * invalid id. (A generic fix belongs in lib/http/match.ts: a literal path wins over a template.)
- */
-const FILTER_PATH = /\/rsm-maintenance\/filter\/?$/;
-
 export function renderSmError(err: ApiError, info: ErrorInfo): RenderedError {
   const headers: Record<string, string> = {};
-  if (err.kind === 'validation' && FILTER_PATH.test(info.path) && err.extra.fields?.some((f) => f.location === 'path' && f.field === 'id')) {
-    return { status: 405, headers: { Allow: 'POST' }, body: { message: `Method ${info.method} is not allowed here` } };
-  }
   switch (err.kind) {
     case 'validation':
     case 'malformed':

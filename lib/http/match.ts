@@ -29,9 +29,14 @@ function operationAt(svc: MountedService, method: string, path: string) {
 export function match(ex: Exchange): void {
   const svc = ex.service!;
   const path = ex.req.path;
-  const op = operationAt(svc, ex.method, path);
+  let op = operationAt(svc, ex.method, path);
+  // a literal path owns its URL: another method on it is its 405, never a templated path's operation (OpenAPI matching)
+  const literal = svc.spec.operations().filter((o) => o.path === path && !o.path.includes('{'));
+  if (op && literal.length && op.path !== path) op = undefined;
   if (!op) {
-    const allow = METHODS.filter((m) => operationAt(svc, m, path)).map((m) => m.toUpperCase());
+    const allow = literal.length
+      ? METHODS.filter((m) => literal.some((o) => o.method === m)).map((m) => m.toUpperCase())
+      : METHODS.filter((m) => operationAt(svc, m, path)).map((m) => m.toUpperCase());
     if (!allow.length) throw new ApiError('routeNotFound', `No route ${ex.req.method} ${path}`);
     if (allow.includes('GET') && !allow.includes('HEAD')) allow.splice(allow.indexOf('GET') + 1, 0, 'HEAD');
     throw new ApiError('methodNotAllowed', `Method ${ex.req.method} is not allowed here`, { headers: { Allow: allow.join(', ') } });
