@@ -83,52 +83,62 @@ export interface RenderedError {
   contentType?: string;
 }
 
-export interface ErrorInfo {
+export type Locals = Record<string, unknown>;
+
+export interface ErrorInfo<P = unknown, L extends Locals = Locals> {
   operationId?: string;
-  principal?: unknown;
+  /** only when authentication succeeded */
+  principal?: P;
   requestId: string;
-  locals: Record<string, unknown>;
+  locals: L;
   method: string;
   path: string;
 }
 
-export interface CallRecord {
+export interface CallRecord<P = unknown, L extends Locals = Locals> {
   operationId: string;
-  principal: unknown;
+  principal: P | undefined;
   status: number;
   startedAt: Date;
   durationMs: number;
-  locals: Record<string, unknown>;
+  locals: L;
 }
 
-export interface ServiceDefinition {
+/** A handler as the kernel holds it: whatever its operation's types, it takes the input and context it is given. */
+export type AnyHandler = (input: never, ctx: never) => Promise<unknown>;
+
+/**
+ * A service as the kernel mounts it, typed by its principal P (what its passport strategies authenticate) and its
+ * per-request locals L; write it with `defineService<P, L>({...})` so the hooks see those types, not `unknown`.
+ */
+export interface ServiceDefinition<P = unknown, L extends Locals = Locals> {
   /** file name of spec/<name>.yaml and folder handlers/<name>/ */
   name: string;
   /** the spec, when not spec/<name>.yaml (tests) */
   specFile?: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  handlers: Record<string, Handler<any, any>>;
+  /** operationId -> handler: the registry handlers/<service>/index.ts, checked complete by the compiler and at start-up */
+  handlers: Record<string, AnyHandler>;
   /** security scheme name -> passport strategy; the strategy's success(user) becomes ctx.principal */
   strategies(): Record<string, Strategy>;
   /** renders every failure in the product's own error body */
-  renderError(err: ApiError, info: ErrorInfo): RenderedError;
+  renderError(err: ApiError, info: ErrorInfo<P, L>): RenderedError;
   /** binds models to the database; migrations are separate */
   init(sequelize: Sequelize): Promise<void> | void;
   /** per-request locals, created before authentication */
-  makeLocals?(req: { method: string; path: string; headers: Record<string, string | string[] | undefined> }): Record<string, unknown>;
+  makeLocals?(req: { method: string; path: string; headers: Record<string, string | string[] | undefined> }): L;
   /**
    * what was done, for an audit trail, written so that no answered call is missing from it: for a reply the handler
    * produced, inside the request's unit of work just before its commit (the record commits with the work or not at
    * all); for a failure, on its own before the error answer is sent. A failure of this hook fails the request.
    */
-  recordCall?(record: CallRecord): Promise<void>;
+  recordCall?(record: CallRecord<P, L>): Promise<void>;
   /** the service's settings, checked at start-up (lib/settings.ts) */
   settings?: { check(): string[] };
   /**
    * the tenant whose rows an authenticated request may touch (row-level security, lib/db/unit-of-work.ts); null or
    * absent: the request runs without a tenant (the service's tables are then as open as the database role allows)
    */
-  tenantOf?(principal: unknown): string | null;
+  tenantOf?(principal: P): string | null;
   /** false: handlers run without a per-request transaction (default true) */
   unitOfWork?: boolean;
   /** background loops (lib/jobs): started after the server listens, stopped before the pool closes */
@@ -136,4 +146,9 @@ export interface ServiceDefinition {
   /** background work (schedulers); must be safe with several processes on one database */
   start?(): Promise<void>;
   stop?(): Promise<void>;
+}
+
+/** Types a service definition by its principal and locals (the kernel holds every service as ServiceDefinition). */
+export function defineService<P, L extends Locals = Locals>(def: ServiceDefinition<P, L>): ServiceDefinition {
+  return def as unknown as ServiceDefinition;
 }

@@ -2,7 +2,7 @@
 import { HeaderBearerStrategy } from '../../lib/auth/bearer';
 import { currentUnitOfWork, principalGuard } from '../../lib/db/unit-of-work';
 import { ApiError } from '../../lib/errors';
-import type { ServiceDefinition } from '../../lib/service';
+import { defineService } from '../../lib/service';
 import { initAccountModels, User } from '../../models/account';
 import { auditJob, flushAudit, recordAction } from './_audit';
 import { stopPrincipalCache } from './_principals';
@@ -13,21 +13,23 @@ import { handlers } from './index';
 import { userOfToken } from './_tokens';
 import { clientOf, isoDuration, newLocals, serverName, SERVICE, tracedata, type TraceLocals } from './_trace';
 
-const service: ServiceDefinition = {
+type AccountLocals = TraceLocals & { actor?: User; revoked?: boolean };
+
+const service = defineService<User, AccountLocals>({
   name: 'account',
   handlers,
   init: (sequelize) => initAccountModels(sequelize),
   /** an account's rows belong to its company */
-  tenantOf: (principal) => (principal as User).companyKey,
+  tenantOf: (principal) => principal.companyKey,
   makeLocals: () => newLocals(),
   strategies: () => ({
     // the header only: never `?access_token=` nor a body field
     BearerAuth: new HeaderBearerStrategy(userOfToken),
   }),
   renderError(err, info) {
-    const locals = info.locals as TraceLocals & { revoked?: boolean };
+    const locals = info.locals;
     // only an authenticated caller is named: a failed login must not tell whether the username exists
-    const user = locals.revoked ? undefined : (info.principal as User | undefined);
+    const user = locals.revoked ? undefined : info.principal;
     const td = tracedata({ traceCode: locals.traceCode, operation: info.operationId, user });
     const headers: Record<string, string> = {};
     if (err.kind === 'unauthorized') headers['WWW-Authenticate'] = 'Bearer realm="account"';
@@ -39,8 +41,8 @@ const service: ServiceDefinition = {
   },
   /** every call attributable to an account becomes an audit action, written with the call's own work */
   async recordCall(call) {
-    const locals = call.locals as TraceLocals & { actor?: User; revoked?: boolean };
-    const user = (call.principal as User | undefined) ?? locals.actor;
+    const locals = call.locals;
+    const user = call.principal ?? locals.actor;
     if (!user || locals.revoked) return;
     // a cached principal's guard, where no unit of work checked it first (a databaseFree operation, a failure's record)
     const guard = currentUnitOfWork() ? undefined : principalGuard(call.principal);
@@ -80,5 +82,5 @@ const service: ServiceDefinition = {
     await flushAudit();
     await stopPrincipalCache();
   },
-};
+});
 export default service;

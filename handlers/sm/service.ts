@@ -1,27 +1,23 @@
 /** The service-modes service (monq 8.3 rsm-maintenance) as the kernel loads it: personal-token bearer, product bodies. */
-import { Strategy as BearerStrategy } from 'passport-http-bearer';
+import { HeaderBearerStrategy } from '../../lib/auth/bearer';
 import { ApiError } from '../../lib/errors';
-import type { ServiceDefinition } from '../../lib/service';
+import { defineService } from '../../lib/service';
 import { initSmModels } from '../../models/sm';
 import type { SmPrincipal } from './_context';
 import { MSG, renderSmError } from './_errors';
 import { handlers } from './index';
 import { principalOfToken } from './_tokens';
 
-const service: ServiceDefinition = {
+const service = defineService<SmPrincipal>({
   name: 'sm',
   handlers,
   init: (sequelize) => initSmModels(sequelize),
   /** a caller's rows are its workspace's */
-  tenantOf: (principal) => (principal as SmPrincipal).workspace,
+  tenantOf: (principal) => principal.workspace,
   strategies: () => ({
-    PersonalToken: new BearerStrategy((token, done) => {
-      principalOfToken(token).then(
-        (p) => (p ? done(null, p) : done(null, false, new ApiError('unauthorized', MSG.unauthorized) as never)),
-        (err) => done(err),
-      );
-    }),
+    // the Authorization header only: never `?access_token=` nor a body field
+    PersonalToken: new HeaderBearerStrategy(async (token) => (await principalOfToken(token)) ?? new ApiError('unauthorized', MSG.unauthorized)),
   }),
   renderError: renderSmError,
-};
+});
 export default service;

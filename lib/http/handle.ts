@@ -24,7 +24,7 @@ export async function handle(ex: Exchange): Promise<void> {
   const fn = def.handlers[operationId];
   const free = isDatabaseFree(fn);
   const run = async (transaction?: unknown) => {
-    const call = () => fn(ex.input as never, context(ex, operationId, transaction));
+    const call = () => fn(ex.input as never, context(ex, operationId, transaction) as never);
     ex.reply = (await (free ? withoutDatabase(operationId, call) : call())) as HandlerReply;
     ex.status = ex.reply.status;
     checkReply(ex);

@@ -376,7 +376,7 @@ const upload: ServiceDefinition = {
   init: () => undefined,
   renderError: (err) => ({ status: err.status, body: { kind: err.kind, message: err.message } }),
   handlers: {
-    upload_file: async (input) => {
+    upload_file: async (input: { body: unknown }) => {
       const body = input.body as unknown as { name: string; file: UploadedFile };
       const digest = crypto.createHash('sha1');
       for await (const chunk of body.file.stream()) digest.update(chunk as Buffer);
