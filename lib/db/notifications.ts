@@ -6,7 +6,8 @@
  * notification and whenever the connection is lost or (re)established, and `listening` is false from the loss until
  * LISTEN has been acknowledged again. A reader notes `epoch` before it reads and keeps its result only if `listening`
  * held and `epoch` is unchanged afterwards; a notification that raced with the read then simply leaves it uncached.
- * The connection comes back by itself (with a growing pause, at most `maxRetryMs`) until close().
+ * The connection comes back by itself (with a growing pause, at most `maxRetryMs`) until close(), or until the pool
+ * it was made for is closed.
  */
 import { Client } from 'pg';
 import type { Sequelize } from 'sequelize';
@@ -86,7 +87,7 @@ export function listen(sequelize: Sequelize, channel: string, handlers: {
   }
   void connect();
 
-  return {
+  const listener: Listener = {
     get listening() { return listening; },
     get epoch() { return epoch; },
     async close() {
@@ -100,4 +101,11 @@ export function listen(sequelize: Sequelize, channel: string, handlers: {
       await c?.end().catch(() => undefined);
     },
   };
+  // the listener lives as long as the pool it belongs to: closing the pool closes it (and stops its reconnecting)
+  const closePool = sequelize.close.bind(sequelize);
+  sequelize.close = async () => {
+    await listener.close();
+    return closePool();
+  };
+  return listener;
 }
