@@ -9,28 +9,39 @@
  * whose reader stalled even if this process does not (lib/db.ts sets it just above the request deadline).
  */
 import crypto from 'node:crypto';
-import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import type { Sequelize, Transaction } from 'sequelize';
 import { currentUnitOfWork, outsideUnitOfWork } from '../../lib/db/unit-of-work';
 
 const finished = (t: Transaction) => !!(t as unknown as { finished?: string }).finished;
 
-export async function* streamRows<T extends object>(sequelize: Sequelize, sql: string, params: unknown[], batchSize = 1000): AsyncGenerator<T> {
+interface PgConnection { query<R>(text: string, values?: unknown[]): Promise<{ rows: R[] }> }
+
+/**
+ * The rows in batches (one FETCH each), straight through the pg driver on the transaction's connection: no per-row
+ * work besides the driver's own parsing, and one await per batch rather than per row.
+ */
+export async function* streamBatches<T extends object>(sequelize: Sequelize, sql: string, params: unknown[], batchSize = 2000): AsyncGenerator<T[]> {
   const ambient = currentUnitOfWork()?.transaction;
   const own = ambient ? undefined : await outsideUnitOfWork(() => sequelize.transaction());
   const transaction = (ambient ?? own)!;
+  const connection = (transaction as unknown as { connection: PgConnection }).connection;
   const cursor = `stream_${crypto.randomBytes(8).toString('hex')}`;
   let declared = false;
   try {
-    await sequelize.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${sql}`, { bind: params, transaction });
+    await connection.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${sql}`, params);
     declared = true;
     for (;;) {
-      const rows = await sequelize.query<T>(`FETCH FORWARD ${batchSize} FROM ${cursor}`, { type: QueryTypes.SELECT, transaction });
-      for (const row of rows) yield row;
+      const { rows } = await connection.query<T>(`FETCH FORWARD ${batchSize} FROM ${cursor}`);
+      if (rows.length) yield rows;
       if (rows.length < batchSize) break;
     }
   } finally {
     // a cursor left open by a reader that went away would only end with the transaction: close it now
-    if (declared && !finished(transaction)) await sequelize.query(`CLOSE ${cursor}`, { transaction }).catch(() => undefined);
+    if (declared && !finished(transaction)) await connection.query(`CLOSE ${cursor}`).catch(() => undefined);
     if (own && !finished(own)) await own.rollback().catch(() => undefined);
   }
+}
+
+export async function* streamRows<T extends object>(sequelize: Sequelize, sql: string, params: unknown[], batchSize = 1000): AsyncGenerator<T> {
+  for await (const rows of streamBatches<T>(sequelize, sql, params, batchSize)) yield* rows;
 }

@@ -8,9 +8,9 @@ import { badRequest } from '../../lib/errors';
 import { accountDb } from '../../models/account';
 import { handler } from './_context';
 import { parseInstant, pgInstant } from '../../lib/instant';
-import { toActionWire, type AuditRow } from './_mappers';
+import { actionJson, toActionWire, type AuditRow } from './_mappers';
 import { startOfLocalDay, localDate } from './_period';
-import { streamRows } from './_pgstream';
+import { streamBatches } from './_pgstream';
 import { securitySettings } from './_security-settings';
 import { guardedStream, takeStreamSlot } from './_streams';
 
@@ -94,9 +94,11 @@ export default handler('read_audit', async ({ query }, { principal: user }) => {
     yield '{"actions":[';
     let buf = '';
     let first = true;
-    for await (const row of streamRows<AuditRow>(db, pageSql, params)) {
-      buf += (first ? '' : ',') + JSON.stringify(toActionWire(row));
-      first = false;
+    for await (const batch of streamBatches<AuditRow>(db, pageSql, params)) {
+      for (const row of batch) {
+        buf += (first ? '' : ',') + actionJson(row);
+        first = false;
+      }
       if (buf.length >= 65_536) {
         yield buf;
         buf = '';
