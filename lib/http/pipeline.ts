@@ -32,6 +32,9 @@ export const STAGES: ReadonlyArray<readonly [string, Stage]> = [
   ['respond', respond],
 ];
 
+/** how long the rest of a refused over-limit body is read and dropped before its connection is closed */
+const DRAIN_MS = 5_000;
+
 const REQUEST_ID = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /** The failure in the service's own error body (not yet written). */
@@ -65,13 +68,17 @@ export function writeError(ex: Exchange, { error, out }: { error: ApiError; out:
   for (const [k, v] of Object.entries({ ...(error.extra.headers ?? {}), ...(out.headers ?? {}) })) res.setHeader(k, v);
   res.setHeader('Content-Type', out.contentType ?? 'application/json; charset=utf-8');
   if (error.kind === 'payloadTooLarge') {
-    // the rest of the body is not read: say so, then half-close after the answer and discard what still arrives
+    // The rest of the body is not wanted, but a client may still be sending it. Closing the socket with its bytes
+    // unread would reset the connection and lose this answer, so: say Connection: close, and after the answer only
+    // half-close (Node would destroy the socket) while what still arrives is read and dropped, for a bounded time.
+    const socket = req.socket;
     res.setHeader('Connection', 'close');
-    res.on('finish', () => {
-      req.resume();
-      req.socket.end();
-      setTimeout(() => req.socket.destroy(), 2000).unref();
-    });
+    socket.destroySoon = function destroySoon(this: typeof socket) {
+      this.end();
+      return this;
+    } as typeof socket.destroySoon;
+    req.resume();
+    res.on('finish', () => setTimeout(() => socket.destroy(), DRAIN_MS).unref());
   }
   res.end(req.method === 'HEAD' ? undefined : JSON.stringify(out.body));
 }
