@@ -30,9 +30,9 @@ async function startAndStop(dataDir: string, sql?: string): Promise<unknown[]> {
 
 (isRoot ? describe : describe.skip)('relocated embedded clusters', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'conformant-orphans-'));
-  // a place that is not a temporary directory: the project's .tmp/ (ignored by git), private like a home
-  fs.mkdirSync(path.resolve(__dirname, '../../.tmp'), { recursive: true });
-  const home = fs.mkdtempSync(path.resolve(__dirname, '../../.tmp/conformant-orphans-'));
+  // a place that is not a temporary directory, private like a home: the user's home folder (the project itself may
+  // live in a temporary directory, as CI's clone in `mktemp -d` does)
+  const home = fs.mkdtempSync(path.join(os.homedir(), '.conformant-orphans-'));
   const trigger = path.join(tmp, 'trigger', '.data'); // any start collects
   afterAll(async () => {
     // clusters of DATA_DIRs outside temporary directories are kept when those go: delete this test's own
