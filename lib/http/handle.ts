@@ -58,12 +58,14 @@ export async function handle(ex: Exchange): Promise<void> {
 }
 
 function context(ex: Exchange, operationId: string, transaction?: unknown): BaseContext<unknown> {
+  let log: BaseContext<unknown>['log'] | undefined;
   return {
     principal: ex.principal,
     requestId: ex.requestId,
     operationId,
     clientAddress: ex.clientAddress,
-    log: ex.log.child({ operationId }),
+    // made when a handler first logs: most never do, and a pino child per request shows in the profile
+    get log() { return (log ??= ex.log.child({ operationId })); },
     startedAt: ex.startedAt,
     locals: ex.locals,
     transaction,
