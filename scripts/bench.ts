@@ -76,6 +76,28 @@ async function load(title: string, url: string, headers: Record<string, string> 
   await run(WARMUP); // not counted
   const runs: autocannon.Result[] = [];
   for (let i = 0; i < RUNS; i++) runs.push(await run(DURATION));
+  return summary(title, runs);
+}
+
+interface Target { title: string; url: string; headers?: Record<string, string> }
+
+/** Two rows whose ratio is reported, measured in turns after both warmed up: a, b, a, b, ... (RUNS each). */
+async function loadPair(a: Target, b: Target): Promise<[Row, Row]> {
+  step(`rows ${a.title} / ${b.title} (${WARMUP} s warm-up each, ${RUNS} x ${DURATION} s load each, in turns)`);
+  const run = (t: Target, duration: number) => autocannon({ url: t.url, connections: CONNECTIONS, duration, headers: t.headers ?? {} });
+  await run(a, WARMUP);
+  await run(b, WARMUP);
+  const ra: autocannon.Result[] = [];
+  const rb: autocannon.Result[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    ra.push(await run(a, DURATION));
+    rb.push(await run(b, DURATION));
+  }
+  return [summary(a.title, ra), summary(b.title, rb)];
+}
+
+/** The median run of a row, with the min and max of its runs. */
+function summary(title: string, runs: autocannon.Result[]): Row {
   runs.sort((a, b) => a.requests.average - b.requests.average);
   const r = runs[Math.floor((runs.length - 1) / 2)]; // the median run (the lower middle one when even)
   const rps = runs.map((x) => Math.round(x.requests.average));
@@ -154,13 +176,14 @@ async function main() {
     children.push(prism);
     await waitFor(`http://127.0.0.1:${pport}/account/info`, { headers: auth });
 
-    const r1 = await load('1 baseline: bare express, constant JSON', `http://127.0.0.1:${bport}/`);
-    const r2 = await load('2 baseline: Prism static mock GET /account/info', `http://127.0.0.1:${pport}/account/info`, auth);
+    // each ratio's two sides take turns (baseline run, our run, ...), so both see the same load on a shared machine
+    const [r1, r3] = await loadPair({ title: '1 baseline: bare express, constant JSON', url: `http://127.0.0.1:${bport}/` },
+      { title: '3 us: GET /account/system/version', url: `${base}/account/system/version` });
+    const [r2, r4] = await loadPair({ title: '2 baseline: Prism static mock GET /account/info', url: `http://127.0.0.1:${pport}/account/info`, headers: auth },
+      { title: '4 us: GET /account/info (JWT, 1 read)', url: `${base}/account/info`, headers: auth });
     await stop(prism);
     await stop(bare);
-    const r3 = await load('3 us: GET /account/system/version', `${base}/account/system/version`);
     r3.baseline = '1'; r3.ratio = r3.rps! / r1.rps!;
-    const r4 = await load('4 us: GET /account/info (JWT, 1 read)', `${base}/account/info`, auth);
     r4.baseline = '2'; r4.ratio = r4.rps! / r2.rps!;
     const from = '1990-01-01T00:00:00Z';
     const r5a = await load(`5a us: audit limit=100 offset=0 (${ROWS} rows)`, `${base}/account/audit?limit=100&offset=0&from=${from}`, auth);
