@@ -134,6 +134,15 @@ export async function startMock(opts: MockOptions = {}): Promise<RunningMock> {
       if (hit) target = { op: hit, params };
       break;
     }
+    // booleans in any letter case (Python's requests sends True), as the server reads them: Prism wants lowercase
+    let upstreamPath = req.url ?? '/';
+    if (target) {
+      const query = lowercaseBooleans(svc.spec, target.op, url.search.slice(1));
+      if (query !== url.search.slice(1)) {
+        upstreamPath = `${url.pathname}?${query}`;
+        url.search = query;
+      }
+    }
     const failed = (err: unknown) => {
       if (!res.headersSent) problem(res, 500, 'Internal Server Error', `mock: ${(err as Error).message}`);
       else res.destroy();
@@ -163,7 +172,7 @@ export async function startMock(opts: MockOptions = {}): Promise<RunningMock> {
 
     by = `prism ${svc.spec.name}`;
     const upstream = http.request(
-      { host: '127.0.0.1', port: svc.prism.port, method: req.method, path: req.url, headers, agent },
+      { host: '127.0.0.1', port: svc.prism.port, method: req.method, path: upstreamPath, headers, agent },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.statusMessage, up.rawHeaders);
         up.pipe(res);
@@ -211,4 +220,24 @@ export async function startMock(opts: MockOptions = {}): Promise<RunningMock> {
   const addr = server.address() as AddressInfo;
   const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
   return { url: `http://${host}:${addr.port}`, server, services, died, warnings, stop };
+}
+
+/** The raw query with the values of boolean query parameters (and arrays of them) spelled in lowercase. */
+export function lowercaseBooleans(spec: ServiceSpec, op: OperationInfo, rawQuery: string): string {
+  const names = new Set(op.parameters.filter((p) => {
+    if (p.in !== 'query') return false;
+    const schema = spec.derefSchema(p.schema);
+    return schema?.type === 'boolean' || (schema?.type === 'array' && spec.derefSchema(schema.items)?.type === 'boolean');
+  }).map((p) => p.name));
+  if (!names.size || !rawQuery) return rawQuery;
+  return rawQuery.split('&').map((pair) => {
+    const i = pair.indexOf('=');
+    if (i < 0) return pair;
+    let name = pair.slice(0, i);
+    try {
+      name = decodeURIComponent(name.replace(/\+/g, ' '));
+    } catch { /* left as sent */ }
+    const value = pair.slice(i + 1);
+    return names.has(name) && /^(true|false)$/i.test(value) ? `${pair.slice(0, i)}=${value.toLowerCase()}` : pair;
+  }).join('&');
 }
