@@ -112,7 +112,7 @@ describe('two server processes on one database', () => {
   async function start(): Promise<string> {
     const port = await freePort();
     const s = runScript('scripts/server.ts', [], {
-      DATABASE_URL: process.env.DATABASE_URL, PORT: String(port), HOST: '127.0.0.1', SERVICES: 'account', KEYS_DIR: keysDir, LOG_LEVEL: 'info',
+      DATABASE_URL: process.env.DATABASE_URL, PORT: String(port), HOST: '127.0.0.1', SERVICES: 'account', KEYS_DIR: process.env.KEYS_DIR ?? keysDir, LOG_LEVEL: 'info',
     });
     servers.push(s);
     await s.line(/"msg":"listening"/, 90_000);
