@@ -92,7 +92,8 @@ describe('databaseFree handlers', () => {
 
   it('GET /account/system/version touches no database at all', async () => {
     const sent = await statements(async () => expect((await h.call('get', '/account/system/version')).status).toBe(200));
-    // the audit job of the harness may run meanwhile: only its own statements may appear
-    expect(sent).toEqual([]);
+    // the audit job of the harness may run meanwhile: only its own statements may appear; the principal cache's
+    // listener (its own connection) may (re)subscribe meanwhile too: that is not the request's
+    expect(sent.filter((s) => !/^LISTEN /.test(s))).toEqual([]);
   });
 });
