@@ -46,7 +46,7 @@ const scenario: Scenario = {
     // the audit job at its slowest (60 s), so that an idle server really holds no pooled connection
     const server = await ctx.server('restart', { DATA_DIR: dataDir, AUDIT_FLUSH_MS: '60000' });
     const password = `${crypto.randomBytes(9).toString('base64url')}!`;
-    await admin(dataDir, ['account', 'create-user', '--username', 'chaos_restart', '--password', password, '--company-key', 'chaos_restart']);
+    await admin(dataDir, ['account', 'create-user', '--username', 'chaos_restart', `--password=${password}`, '--company-key', 'chaos_restart']);
     const auth = { Authorization: `Bearer ${await login(server.url, 'chaos_restart', password)}` };
     const first = await request(server.url, '/account/info', { headers: auth });
     if (first.status !== 200) throw new Error(`GET /account/info answered ${first.status} before the fault`);
@@ -64,7 +64,7 @@ const scenario: Scenario = {
     // 2. the server idle (its pool empty), another process attaches and leaves
     await sleep(POOL_IDLE_MS + 1_500);
     const pmRestarted = cluster.postmasterPid();
-    await admin(dataDir, ['account', 'create-user', '--username', 'chaos_restart_2', '--password', password, '--company-key', 'chaos_restart']);
+    await admin(dataDir, ['account', 'create-user', '--username', 'chaos_restart_2', `--password=${password}`, '--company-key', 'chaos_restart']);
     const pmAfterAdmin = cluster.postmasterPid();
     const afterAdmin = await until200(server, auth, SERVE_AGAIN_MS);
     pass &&= afterAdmin.ok;

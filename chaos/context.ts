@@ -99,7 +99,7 @@ export class SharedFixture {
         const base = await this.base();
         const username = `chaos_${key}`;
         const password = secret();
-        await limitedAdmin(this.dataDir, ['account', 'create-user', '--username', username, '--password', password,
+        await limitedAdmin(this.dataDir, ['account', 'create-user', '--username', username, `--password=${password}`,
           '--company-key', `chaos_${key}`, '--name', `Chaos ${key}`, '--roles', 'USER']);
         const token = await login(base.url, username, password);
         return { username, password, token, auth: { Authorization: `Bearer ${token}` } };
@@ -117,7 +117,7 @@ export class SharedFixture {
       const uid = `admin@${domain}`;
       const password = secret();
       await limitedAdmin(this.dataDir, ['b2b', 'create-domain', '--uid', domain]);
-      await limitedAdmin(this.dataDir, ['b2b', 'create-user', '--uid', uid, '--password', password, '--roles', 'ADMIN,USER']);
+      await limitedAdmin(this.dataDir, ['b2b', 'create-user', '--uid', uid, `--password=${password}`, '--roles', 'ADMIN,USER']);
       return {
         uid, domain, password,
         header() {
