@@ -11,5 +11,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60000,
-  maxWorkers: 2,
+  // JEST_MAX_WORKERS=1 runs the suites one after another (CI's run on a PostgreSQL shared with other work: the suites
+  // also share cluster-wide state there, such as the conformant_app role)
+  maxWorkers: Number(process.env.JEST_MAX_WORKERS || 2),
 };
