@@ -1,28 +1,31 @@
 /**
- * Usage per local day, service and method group, from the audit trail. points_per_day sums every action's points;
- * unique_points_per_day counts each trace code once (its largest points), so retries of one process count once.
+ * Usage per local day, service and method group. points_per_day sums every action's points; unique_points_per_day
+ * counts each trace code once (its largest points), so retries of one process count once. Both come from the daily
+ * roll-up account.usage_days, kept exact by triggers on the audit trail and built for one timezone per user
+ * (models/migrations/20261202-0402-account-usage-days.ts): ten years are ~44,000 rows instead of a million actions.
  */
-import { QueryTypes } from 'sequelize';
+import { rawQuery } from '../../lib/db/raw';
 import { accountDb, type User } from '../../models/account';
 
 export interface UsageRow { date: string; service: string; method_group: string; unique_points: number; points: number }
 
 /**
- * The rows of the local days from..to (YYYY-MM-DD, inclusive). The day bounds are computed by PostgreSQL, which holds
- * every date of 0001..9999 in any timezone (JavaScript's Date would need care before year 100 and across year 0).
+ * The rows of the local days from..to (YYYY-MM-DD, inclusive) in the user's timezone, ordered by date, service and
+ * method group; only days with usage. The first statement rebuilds the roll-up when it was built for another timezone
+ * (the account's changed) or invalidated; otherwise it is one primary-key lookup. Dates are compared as PostgreSQL
+ * dates (0001..9999 and beyond), never as JavaScript Dates. Sums travel as float8, exact below 2^53 and parsed by pg
+ * as numbers.
  */
 export async function usageRows(user: User, from: string, to: string): Promise<UsageRow[]> {
-  return accountDb().query<UsageRow>(
-    `SELECT date, service, method_group, sum(max_points)::bigint AS unique_points, sum(sum_points)::bigint AS points
-       FROM (SELECT to_char(time AT TIME ZONE make_interval(hours => :tz), 'YYYY-MM-DD') AS date, service, method_group,
-                    trace_code, max(points_count) AS max_points, sum(points_count) AS sum_points
-               FROM account.audit_actions
-              WHERE username = :u
-                AND time >= (CAST(:from AS date)::timestamp - make_interval(hours => :tz)) AT TIME ZONE 'UTC'
-                AND time < ((CAST(:to AS date) + 1)::timestamp - make_interval(hours => :tz)) AT TIME ZONE 'UTC'
-              GROUP BY 1, 2, 3, 4) per_trace
-      GROUP BY 1, 2, 3
-      ORDER BY 1, 2, 3`,
-    { replacements: { u: user.username, tz: user.timezone, from, to }, type: QueryTypes.SELECT },
-  ).then((rows) => rows.map((r) => ({ ...r, unique_points: Number(r.unique_points), points: Number(r.points) })));
+  const db = accountDb();
+  await rawQuery(db, 'SELECT account.usage_days_build($1, $2)', [user.username, user.timezone]);
+  const { rows } = await rawQuery<UsageRow>(db,
+    `SELECT to_char(day, 'YYYY-MM-DD') AS date, service, method_group,
+            sum(unique_points)::float8 AS unique_points, sum(points)::float8 AS points
+       FROM account.usage_days
+      WHERE username = $1 AND tz = $2 AND day BETWEEN $3::date AND $4::date
+      GROUP BY day, service, method_group
+      ORDER BY day, service, method_group`,
+    [user.username, user.timezone, from, to]);
+  return rows;
 }
