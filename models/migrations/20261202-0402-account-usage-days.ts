@@ -38,6 +38,9 @@ const LOCAL_DAY = (time: string, tz: string) => `(${time} AT TIME ZONE make_inte
 
 export const up: Migration = async ({ context }) => {
   await context.sequelize.query(`
+    -- the index and the roll-ups of a large trail take longer than a request's statement may (4M actions: ~40 s);
+    -- LOCAL: the migrations' transaction only
+    SET LOCAL statement_timeout = 0;
     CREATE INDEX audit_actions_user_trace ON account.audit_actions (username, trace_code);
 
     CREATE TABLE account.usage_state (
