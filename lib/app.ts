@@ -1,12 +1,12 @@
 /**
- * The app factory: one Express app that serves every loaded service on one port, each under its spec's base path.
- * Express only carries bytes; every request goes through the stages of lib/http/pipeline.ts (routing and validation
- * from each service's spec through openapi-backend, authentication from passport, the handler in a unit of work), and
- * every failure is rendered by the owning service.
+ * The app factory: one request listener (Node's own http, no framework) that serves every loaded service on one port,
+ * each under its spec's base path: the kernel's health routes, then the front door's pages, then every other request
+ * through the stages of lib/http/pipeline.ts (routing and validation from each service's spec through openapi-backend,
+ * authentication from passport, the handler in a unit of work), every failure rendered by the owning service.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import express from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OpenAPIBackend } from 'openapi-backend';
 import { Passport } from 'passport';
 import type { Sequelize } from 'sequelize';
@@ -16,6 +16,7 @@ import type { AppContext, MountedService } from './http/exchange';
 import { pipeline } from './http/pipeline';
 import { health, KERNEL_PATHS, type Lifecycle } from './http/health';
 import { frontDoor, type FrontDoorMode } from './http/front-door';
+import { logger } from './logger';
 import type { ServiceDefinition } from './service';
 
 /** A service as mounted: its definition, spec, openapi-backend instance and base path. */
@@ -59,8 +60,11 @@ export function loadServiceDefinitions(names: string[]): ServiceDefinition[] {
   });
 }
 
+/** What serves the requests: pass it to http.createServer (or supertest). */
+export type AppListener = (req: IncomingMessage, res: ServerResponse) => void;
+
 export interface AppHandle {
-  app: express.Express;
+  app: AppListener;
   services: LoadedService[];
 }
 
@@ -126,13 +130,27 @@ export async function createApp(opts: AppOptions): Promise<AppHandle> {
     requestDeadlineMs: config.requestDeadlineMs,
     json: { maxDepth: config.jsonMaxDepth, maxElements: config.jsonMaxElements },
   };
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  app.set('query parser', 'simple');
-  app.use(health(opts.lifecycle ?? { draining: false }));
-  if (door) app.use(door);
-  app.use(pipeline(context));
+  const kernelRoutes = health(opts.lifecycle ?? { draining: false });
+  const serve = pipeline(context);
+  const failed = (res: ServerResponse, err: unknown) => {
+    logger.error({ err }, 'unhandled error outside the pipeline');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.statusCode = 500;
+    res.setHeader('Content-Type', 'application/problem+json');
+    res.end(JSON.stringify({ type: 'about:blank', title: 'Internal Server Error', status: 500 }));
+  };
+  const toPipeline = (req: IncomingMessage, res: ServerResponse) => {
+    serve(req, res).catch((err) => failed(res, err));
+  };
+  const app: AppListener = (req, res) => {
+    kernelRoutes(req, res, () => {
+      if (!door) return toPipeline(req, res);
+      door(req, res, (err?: unknown) => (err ? failed(res, err) : toPipeline(req, res)));
+    });
+  };
 
   return { app, services };
 }

@@ -7,9 +7,10 @@
  * logged with the user the token names and the event type, never the token or a hash.
  */
 import crypto from 'node:crypto';
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { Strategy } from 'passport';
 import { clientAddressOf } from '../../lib/http/client-address';
+import { requestIdOf } from '../../lib/http/request-id';
 import { logger } from '../../lib/logger';
 import { User } from '../../models/b2b';
 import { b2bConfig } from './_config';
@@ -125,14 +126,14 @@ async function authenticateParts(parts: TokenParts, now: Date, address: string |
 export class ArRestStrategy extends Strategy {
   override name = 'ar-rest';
 
-  override authenticate(req: Request): void {
+  override authenticate(req: IncomingMessage): void {
     const address = clientAddressOf(req);
     authenticateHeader(req.headers.authorization, { address }).then(
       (principal) => this.success(principal),
       (err) => {
         if (!(err instanceof AuthFailure)) return this.error(err);
         // who and why, never the token: the user part is the name the token claims, which may not exist
-        const requestId = req.res?.getHeader('X-Request-Id');
+        const requestId = requestIdOf(req);
         logger.warn({
           requestId, client: address, event: err.type, ...(err.user !== undefined && { user: err.user }),
           ...(err.locks.length && { locks: err.locks }),

@@ -5,14 +5,14 @@
  * anywhere in the request's text (path, query, headers here, before any credential is looked up; the body's after
  * authentication, with malformed JSON): PostgreSQL cannot store it, and no product means it.
  */
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { ApiError, type FieldError } from '../errors';
 import { isJsonMedia, ServiceSpec } from '../spec';
 import { parseMultipart } from '../multipart';
 import { hasBody, mediaTypeOf } from './negotiate';
 import type { Exchange } from './exchange';
 
-export function readBody(req: Request, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -101,7 +101,7 @@ function refuseNul(ex: Exchange, location: FieldError['location'], field: string
 export async function body(ex: Exchange): Promise<void> {
   const { req } = ex;
   refuseNul(ex, 'path', findNul(ex.pathParams));
-  refuseNul(ex, 'query', findNul(req.query));
+  refuseNul(ex, 'query', findNul(ex.query));
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
   refuseNul(ex, 'header', findNul(headers));

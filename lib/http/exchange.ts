@@ -1,8 +1,9 @@
 /**
  * One request on its way through the stages (lib/http/pipeline.ts): what each stage learned is written here for the
- * next. Express only carries bytes; nothing after the match stage looks at Express's own parsing.
+ * next. The request and response are Node's own (no framework in between); the path and query are split from the
+ * request target once, by the pipeline.
  */
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Operation, OpenAPIBackend } from 'openapi-backend';
 import type { Sequelize } from 'sequelize';
 import { type Passport } from 'passport';
@@ -39,8 +40,12 @@ export interface HandlerReply {
 
 export interface Exchange {
   app: AppContext;
-  req: Request;
-  res: Response;
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** the request target's path, as sent (not percent-decoded) */
+  path: string;
+  /** the query string's parameters (node:querystring: a repeated name gives an array) */
+  query: Record<string, string | string[]>;
   requestId: string;
   clientAddress: string;
   startedAt: Date;

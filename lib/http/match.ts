@@ -28,7 +28,7 @@ function operationAt(svc: MountedService, method: string, path: string) {
 
 export function match(ex: Exchange): void {
   const svc = ex.service!;
-  const path = ex.req.path;
+  const path = ex.path;
   let op = operationAt(svc, ex.method, path);
   // a literal path owns its URL: another method on it is its 405, never a templated path's operation (OpenAPI matching)
   const literal = svc.spec.operations().filter((o) => o.path === path && !o.path.includes('{'));

@@ -6,8 +6,7 @@
  * Each stage is one file in lib/http/ and either adds to the exchange or throws an ApiError, which the owning
  * service renders in its product's error body. A request under no service's base path gets an RFC 9457 404.
  */
-import crypto from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isUnavailable } from '../db';
 import { ApiError } from '../errors';
 import { logger } from '../logger';
@@ -19,6 +18,8 @@ import { expiredError, handle, recordCall } from './handle';
 import { match, pickService } from './match';
 import { negotiate } from './negotiate';
 import { clientAddressOf } from './client-address';
+import { requestIdOf } from './request-id';
+import { splitTarget } from './target';
 import { respond } from './respond';
 import { validate } from './validate';
 
@@ -35,8 +36,6 @@ export const STAGES: ReadonlyArray<readonly [string, Stage]> = [
 /** how long the rest of a refused over-limit body is read and dropped before its connection is closed */
 const DRAIN_MS = 5_000;
 
-const REQUEST_ID = /^[A-Za-z0-9_.-]{1,128}$/;
-
 /** The failure in the service's own error body (not yet written). */
 export function renderError(ex: Exchange, err: unknown): { error: ApiError; out: RenderedError } {
   let error: ApiError;
@@ -50,7 +49,7 @@ export function renderError(ex: Exchange, err: unknown): { error: ApiError; out:
   }
   const info: ErrorInfo = {
     operationId: ex.operation?.operationId, principal: ex.principal, requestId: ex.requestId, locals: ex.locals,
-    method: ex.req.method, path: ex.req.path,
+    method: ex.req.method!, path: ex.path,
   };
   const out = ex.service!.def.renderError(error, info);
   ex.status = out.status;
@@ -64,7 +63,7 @@ export function writeError(ex: Exchange, { error, out }: { error: ApiError; out:
     res.destroy();
     return;
   }
-  res.status(out.status);
+  res.statusCode = out.status;
   for (const [k, v] of Object.entries({ ...(error.extra.headers ?? {}), ...(out.headers ?? {}) })) res.setHeader(k, v);
   res.setHeader('Content-Type', out.contentType ?? 'application/json; charset=utf-8');
   if (error.kind === 'payloadTooLarge') {
@@ -121,9 +120,9 @@ function withinDeadline(ex: Exchange, work: Promise<void>): Promise<void> {
 }
 
 export function pipeline(app: AppContext) {
-  return async (req: Request, res: Response): Promise<void> => {
-    const sent = req.headers['x-request-id'];
-    const requestId = typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : crypto.randomUUID();
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = requestIdOf(req);
+    const { path, query } = splitTarget(req.url);
     res.setHeader('X-Request-Id', requestId);
     // every answer: no content sniffing, and no cache keeps it (API answers carry accounts' data and credentials)
     res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -131,19 +130,21 @@ export function pipeline(app: AppContext) {
     const started = process.hrtime.bigint();
     const clientAddress = clientAddressOf(req);
     const log = logger.child({ requestId, client: clientAddress });
-    const service = pickService(app.services, req.path);
+    const service = pickService(app.services, path);
     if (!service) {
-      res.status(404).type('application/problem+json').send(JSON.stringify({
-        type: 'about:blank', title: 'Not Found', status: 404, detail: `No service serves ${req.path}`,
+      res.statusCode = 404;
+      res.setHeader('Content-Type', 'application/problem+json');
+      res.end(req.method === 'HEAD' ? undefined : JSON.stringify({
+        type: 'about:blank', title: 'Not Found', status: 404, detail: `No service serves ${path}`,
       }));
-      log.info({ method: req.method, path: req.path, status: 404 }, 'request');
+      log.info({ method: req.method, path, status: 404 }, 'request');
       return;
     }
     const ex: Exchange = {
-      app, req, res, requestId, clientAddress, startedAt: new Date(), log, service,
-      method: req.method === 'HEAD' ? 'get' : req.method.toLowerCase(),
+      app, req, res, path, query, requestId, clientAddress, startedAt: new Date(), log, service,
+      method: req.method === 'HEAD' ? 'get' : (req.method ?? 'GET').toLowerCase(),
       pathParams: {}, accepted: [], status: 500,
-      locals: service.def.makeLocals?.({ method: req.method, path: req.path, headers: req.headers }) ?? {},
+      locals: service.def.makeLocals?.({ method: req.method!, path, headers: req.headers }) ?? {},
     };
     try {
       await withinDeadline(ex, (async () => {
@@ -158,7 +159,7 @@ export function pipeline(app: AppContext) {
       await ex.form?.cleanup();
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       const operationId = ex.operation?.operationId;
-      log.info({ method: req.method, path: req.path, operationId, status: ex.status, durationMs: Math.round(durationMs * 10) / 10 }, 'request');
+      log.info({ method: req.method, path, operationId, status: ex.status, durationMs: Math.round(durationMs * 10) / 10 }, 'request');
     }
   };
 }

@@ -3,7 +3,7 @@
  * status, media type, body or header the spec does not document is a drift: a 500, never a silent answer.
  */
 import type { Readable } from 'node:stream';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { mediaMatches, ServiceSpec } from '../spec';
 import type { RawBody } from '../service';
 import type { Exchange, HandlerReply } from './exchange';
@@ -47,7 +47,7 @@ export function checkReply(ex: Exchange): void {
   }
 }
 
-function pipe(src: Readable, res: Response): Promise<void> {
+function pipe(src: Readable, res: ServerResponse): Promise<void> {
   return new Promise((resolve, reject) => {
     src.on('error', (e) => {
       res.destroy(e);
@@ -65,7 +65,7 @@ export async function respond(ex: Exchange): Promise<void> {
   const { res, req } = ex;
   const reply = ex.reply;
   if (!reply || res.headersSent) return;
-  res.status(reply.status);
+  res.statusCode = reply.status;
   for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
   const head = req.method === 'HEAD';
   if (isRaw(reply.body)) {

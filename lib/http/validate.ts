@@ -87,7 +87,7 @@ export function validate(ex: Exchange): void {
   for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
   const parameters: Json = {
     path: normaliseParameters(spec, info!.parameters, 'path', { ...ex.pathParams }),
-    query: normaliseParameters(spec, info!.parameters, 'query', { ...(req.query as Json) }),
+    query: normaliseParameters(spec, info!.parameters, 'query', { ...(ex.query as Json) }),
     header: normaliseParameters(spec, info!.parameters, 'header', headers),
     cookie: {},
   };
