@@ -66,6 +66,9 @@ export async function migrate(sequelize: Sequelize): Promise<string[]> {
   if (await nothingPending(sequelize)) return [];
   const LOCK = 72_091_431;
   return sequelize.transaction(async (t) => {
+    // the lock's transaction waits, idle, while the migrations run on other connections: a long migration (an index
+    // over millions of rows) must not have it ended by idle_in_transaction_session_timeout (lib/db.ts)
+    await sequelize.query('SET LOCAL idle_in_transaction_session_timeout = 0', { transaction: t });
     await sequelize.query('SELECT pg_advisory_xact_lock(:k)', { replacements: { k: LOCK }, transaction: t });
     const done = await migrator(sequelize).up();
     return done.map((m) => m.name);
