@@ -51,3 +51,81 @@ export function actionJson(r: AuditRow): string {
     `"time":${q(isoWithOffset(r.time, r.tz_offset_minutes))}},"method_group":${q(r.method_group)},` +
     `"statistics":{"points_count":${q(r.points_count)},"duration":${q(r.duration)}}}`;
 }
+
+/**
+ * The audit stream's rows as JSON text written by PostgreSQL, so that Node neither parses nor serialises a row.
+ * `streamActionsSql(inner, order)` wraps a query selecting the audit COLUMNS (in `AuditRow`'s order) plus its sort key
+ * and tie-breaker, and keeps its order (`order`). Each row of the result is one text: exactly `actionJson(row)`
+ * (it starts with `{`), or, for a row PostgreSQL cannot write identically, a JSON array of its columns' texts (it
+ * starts with `[`), which `streamedActionsJson` sends back to PostgreSQL to read them as the driver reads the columns
+ * (the same type parsers, so the same Date) and writes with `actionJson`. PostgreSQL writes a row when its local time
+ * lies in the years 0001..9999, five days from either end (where `toISOString` writes other year forms) and its
+ * offset is below 100 hours. Identical text:
+ * - strings: PostgreSQL's JSON escaping (`to_json(text)`) is JSON.stringify's for every character text can hold
+ *   (\b \f \n \r \t \" \\ as such, other characters below U+0020 as \u00xx, lowercase, nothing else escaped: not
+ *   U+007F, U+2028 or U+2029, nor any non-ASCII); a row none of whose strings holds one of those is written with
+ *   plain quotes, the same text without the eight calls;
+ * - the time: `isoWithOffset`, i.e. the local date-time `YYYY-MM-DDTHH:MM:SS`, `.mmm` when the milliseconds are not
+ *   zero (microseconds truncated, as the driver's date parser does), then `Z` or `±HH:MM`;
+ * - `points_count` an int4 (its decimal text), the uuid `trace_code` in its canonical lowercase text.
+ */
+const AUDIT_FIELDS: Array<keyof AuditRow> = ['username', 'company_key', 'trace_code', 'client', 'server', 'service',
+  'operation', 'time', 'tz_offset_minutes', 'method_group', 'points_count', 'duration'];
+const STRING_FIELDS = ['username', 'company_key', 'client', 'server', 'service', 'operation', 'method_group', 'duration'];
+
+function actionJsonSql(str: (column: string) => string): string {
+  return `'{"username":' || ${str('s.username')} || ',"company_key":' || ${str('s.company_key')}`
+    + ` || ',"tracedata":{"code":"' || s.trace_code::text || '","client":' || ${str('s.client')}`
+    + ` || ',"server":' || ${str('s.server')} || ',"service":' || ${str('s.service')}`
+    + ` || ',"operation":' || ${str('s.operation')} || ',"time":"'`
+    + ` || CASE WHEN right(s.t, 4) = '.000' THEN left(s.t, 19) ELSE s.t END`
+    + ` || CASE WHEN s.tz_offset_minutes = 0 THEN 'Z' ELSE CASE WHEN s.tz_offset_minutes < 0 THEN '-' ELSE '+' END`
+    + ` || lpad((abs(s.tz_offset_minutes) / 60)::text, 2, '0') || ':' || lpad((abs(s.tz_offset_minutes) % 60)::text, 2, '0') END`
+    + ` || '"},"method_group":' || ${str('s.method_group')} || ',"statistics":{"points_count":' || s.points_count::text`
+    + ` || ',"duration":' || ${str('s.duration')} || '}}'`;
+}
+
+const OK = `time >= TIMESTAMPTZ '0001-01-06 00:00:00+00' AND time < TIMESTAMPTZ '9999-12-26 00:00:00+00'`
+  + ` AND tz_offset_minutes BETWEEN -5999 AND 5999`;
+/** the local time to the millisecond, for the rows PostgreSQL writes; NULL for the others */
+const LOCAL_TEXT = `CASE WHEN ${OK} THEN to_char((time AT TIME ZONE 'UTC') + tz_offset_minutes * INTERVAL '1 minute', 'YYYY-MM-DD"T"HH24:MI:SS.MS') END`;
+/** whether a string needs JSON escapes: a character below U+0020, a quote or a backslash */
+const NEEDS_ESCAPE = `(${STRING_FIELDS.join(' || ')}) ~ '[\\x01-\\x1f"\\\\]'`;
+
+/** the columns the inner query of `streamActionsSql` selects after the audit COLUMNS and its sort columns */
+export const STREAM_EXTRA_COLUMNS = `${LOCAL_TEXT} AS t, ${NEEDS_ESCAPE} AS esc`;
+
+export function streamActionsSql(inner: string, order: string): string {
+  const fast = `CASE WHEN s.esc THEN ${actionJsonSql((c) => `to_json(${c})::text`)} ELSE ${actionJsonSql((c) => `'"' || ${c} || '"'`)} END`;
+  const columns = AUDIT_FIELDS.map((f) => (f === 'time' ? 's.time::text' : f === 'trace_code' ? 's.trace_code::text' : `s.${f}`)).join(', ');
+  return `SELECT CASE WHEN s.t IS NOT NULL THEN ${fast} ELSE json_build_array(${columns})::text END AS json FROM (${inner}) s ORDER BY ${order}`;
+}
+
+/** reads the columns of `streamActionsSql`'s arrays back with their own types (the driver parses them as it does the table's) */
+const READ_BACK = `SELECT ${AUDIT_FIELDS.map((f, i) => `(e->>${i})${({ trace_code: '::uuid', time: '::timestamptz', tz_offset_minutes: '::int4', points_count: '::int4' } as Record<string, string>)[f] ?? ''} AS ${f}`).join(', ')}
+  FROM json_array_elements($1::json) WITH ORDINALITY AS x(e, n) ORDER BY n`;
+
+/** rows per text of `streamedActionsJson`: V8 joins strings of tens of kilobytes several times faster than megabytes */
+const ROWS_PER_TEXT = 128;
+
+/**
+ * A batch of `streamActionsSql` rows (array row mode) as the JSON texts of its actions, in texts of ROWS_PER_TEXT
+ * actions joined by commas; `query` runs on the stream's connection, only for a batch that holds rows PostgreSQL did
+ * not write.
+ */
+export async function streamedActionsJson(rows: unknown[][], query: <R>(text: string, values?: unknown[]) => Promise<R[]>): Promise<string[]> {
+  const texts = new Array<string>(rows.length);
+  const others: number[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const text = rows[i][0] as string;
+    texts[i] = text;
+    if (text.charCodeAt(0) !== 123 /* { */) others.push(i);
+  }
+  if (others.length) {
+    const read = await query<AuditRow>(READ_BACK, [`[${others.map((i) => texts[i]).join(',')}]`]);
+    others.forEach((i, n) => { texts[i] = actionJson(read[n]); });
+  }
+  const out: string[] = [];
+  for (let i = 0; i < texts.length; i += ROWS_PER_TEXT) out.push(texts.slice(i, i + ROWS_PER_TEXT).join(','));
+  return out;
+}

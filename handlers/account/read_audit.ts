@@ -8,13 +8,15 @@ import { badRequest } from '../../lib/errors';
 import { accountDb } from '../../models/account';
 import { handler } from './_context';
 import { parseInstant, pgInstant } from '../../lib/instant';
-import { actionJson, toActionWire, type AuditRow } from './_mappers';
+import { STREAM_EXTRA_COLUMNS, streamActionsSql, streamedActionsJson, toActionWire, type AuditRow } from './_mappers';
 import { startOfLocalDay, localDate } from './_period';
-import { streamBatches } from './_pgstream';
+import { streamBatches, type StreamQuery } from './_pgstream';
 import { securitySettings } from './_security-settings';
 import { guardedStream, takeStreamSlot } from './_streams';
 
 const STREAM_THRESHOLD = 10_000;
+/** rows per FETCH of a stream (two batches in memory at most: about 3 MB of JSON text) */
+const STREAM_BATCH = 5_000;
 /** from this offset on, a page sorted by time skips whole UTC days by their counts (account.audit_day_counts) */
 const DEEP_OFFSET = 1_000;
 const DAY = 86_400_000;
@@ -77,34 +79,33 @@ export default handler('read_audit', async ({ query }, { principal: user }) => {
       offset = seek.offset;
     }
   }
-  const pageSql = `SELECT ${COLUMNS} FROM account.audit_actions WHERE ${filters.join(' AND ')}
-                   ORDER BY ${sortColumn} ${direction}, id ${direction} OFFSET ${p(offset)} LIMIT ${p(limit)}`;
+  const where = filters.join(' AND ');
+  const page = `ORDER BY ${sortColumn} ${direction}, id ${direction} OFFSET ${p(offset)} LIMIT ${p(limit)}`;
 
   if (limit <= STREAM_THRESHOLD || statistics.filter.total - offset <= STREAM_THRESHOLD) {
     // deferred join: the offset is walked over the (scope, time, id) index alone, rows are read for the page only
     const deferredSql = `SELECT ${COLUMNS.split(', ').map((c) => `a.${c}`).join(', ')} FROM account.audit_actions a
-      JOIN (SELECT id, ${sortColumn} AS k FROM account.audit_actions WHERE ${filters.join(' AND ')}
-             ORDER BY ${sortColumn} ${direction}, id ${direction} OFFSET $${params.length - 1} LIMIT $${params.length}) page USING (id)
+      JOIN (SELECT id, ${sortColumn} AS k FROM account.audit_actions WHERE ${where} ${page}) page USING (id)
       ORDER BY page.k ${direction}, a.id ${direction}`;
     const rows = await db.query<AuditRow>(deferredSql, { bind: params, type: QueryTypes.SELECT });
     return { status: 200, body: { actions: rows.map(toActionWire), statistics } };
   }
   const release = await takeStreamSlot(user.username);
+  // each row's JSON text comes from PostgreSQL (_mappers.ts streamActionsSql): one join per batch here
+  const streamSql = streamActionsSql(
+    `SELECT ${COLUMNS}, ${sortColumn} AS k, id, ${STREAM_EXTRA_COLUMNS} FROM account.audit_actions WHERE ${where} ${page}`,
+    `s.k ${direction}, s.id ${direction}`);
   async function* json() {
     yield '{"actions":[';
-    let buf = '';
     let first = true;
-    for await (const batch of streamBatches<AuditRow>(db, pageSql, params)) {
-      for (const row of batch) {
-        buf += (first ? '' : ',') + actionJson(row);
+    let query: StreamQuery | undefined;
+    for await (const batch of streamBatches<unknown[]>(db, streamSql, params, STREAM_BATCH, { rowMode: 'array', onQuery: (q) => { query = q; } })) {
+      for (const text of await streamedActionsJson(batch, query!)) {
+        yield first ? text : `,${text}`;
         first = false;
       }
-      if (buf.length >= 65_536) {
-        yield buf;
-        buf = '';
-      }
     }
-    yield `${buf}],"statistics":${JSON.stringify(statistics)}}`;
+    yield `],"statistics":${JSON.stringify(statistics)}}`;
   }
   const raw = guardedStream(json(), { idleMs: securitySettings.values.ACCOUNT_STREAM_IDLE_MS, onClose: release });
   return { status: 200, body: { raw, contentType: 'application/json; charset=utf-8' } };
