@@ -8,7 +8,8 @@
  */
 import { QueryTypes, type CreationAttributes } from 'sequelize';
 import { rawQuery } from '../../lib/db/raw';
-import { outsideUnitOfWork } from '../../lib/db/unit-of-work';
+import { batcher } from '../../lib/db/batch';
+import { ambientTransaction, outsideUnitOfWork } from '../../lib/db/unit-of-work';
 import type { JobSpec } from '../../lib/jobs';
 import { accountDb, type AuditAction } from '../../models/account';
 import { accountSettings } from './_settings';
@@ -18,20 +19,48 @@ const COLUMNS = ['username', 'company_key', 'trace_code', 'client', 'server', 's
   'tz_offset_minutes', 'method_group', 'points_count', 'duration', 'duration_ms'];
 const BATCH = 1000;
 
+const TYPES = ['text', 'text', 'uuid', 'text', 'text', 'text', 'text', 'timestamptz', 'int', 'text', 'int', 'text', 'float8'];
+
+function values(row: Row): unknown[] {
+  const r = { tzOffsetMinutes: 0, pointsCount: 0, duration: 'PT0S', durationMs: 0, ...row };
+  return [r.username, r.companyKey, r.traceCode, r.client, r.server, r.service, r.operation, r.time, r.tzOffsetMinutes,
+    r.methodGroup, r.pointsCount, r.duration, r.durationMs];
+}
+
 /**
- * Write the action in the ambient unit of work (or on its own, autocommitted, outside one). With `guard` (an SQL
- * boolean, lib/db/unit-of-work.ts guardPrincipal) the row is written only while the guard holds, in the same
+ * Outside a unit of work (a databaseFree operation's call) the actions of concurrent calls are written together
+ * (lib/db/batch.ts): one statement and one commit for every call that arrived while the previous batch was being
+ * written, each row under its own guard. A call is answered only after its batch has committed.
+ */
+const batch = batcher<{ row: Row; guard?: string }, boolean>(async (items) => {
+  const columns = TYPES.map((type, j) => `$${j + 1}::${type}[]`).join(', ');
+  const guards = items.some((i) => i.guard)
+    ? `WHERE CASE v.ord ${items.map((i, k) => `WHEN ${k + 1} THEN ${i.guard ?? 'true'}`).join(' ')} END`
+    : '';
+  const rows = items.map((i) => values(i.row));
+  const result = await rawQuery<{ ord: string }>(accountDb(),
+    `WITH v AS (SELECT * FROM unnest(${columns}) WITH ORDINALITY AS v(${COLUMNS.join(', ')}, ord)),
+     ok AS MATERIALIZED (SELECT * FROM v ${guards}),
+     ins AS (INSERT INTO account.audit_outbox (${COLUMNS.join(', ')}) SELECT ${COLUMNS.join(', ')} FROM ok ORDER BY ord)
+     SELECT ord FROM ok`,
+    TYPES.map((_, j) => rows.map((r) => r[j])));
+  const written = new Set(result.rows.map((r) => Number(r.ord)));
+  return items.map((_, k) => written.has(k + 1));
+}, { max: 200 });
+
+/**
+ * Write the action in the ambient unit of work, or, outside one, in the next batch (autocommitted). With `guard` (an
+ * SQL boolean, lib/db/unit-of-work.ts guardPrincipal) the row is written only while the guard holds, in the same
  * statement: false when it did not (the caller's credentials changed meanwhile), true otherwise.
  */
 export async function recordAction(row: Row, guard?: string): Promise<boolean> {
-  const r = { tzOffsetMinutes: 0, pointsCount: 0, duration: 'PT0S', durationMs: 0, ...row };
+  if (!ambientTransaction()) return batch({ row, guard });
   // straight through the driver (lib/db/raw.ts): this statement is on every account call's path
   const result = await rawQuery(accountDb(),
     `INSERT INTO account.audit_outbox (${COLUMNS.join(', ')})
      SELECT $1, $2, $3::uuid, $4, $5, $6, $7, $8::timestamptz, $9::int, $10, $11::int, $12, $13::float8
      ${guard ? `WHERE ${guard}` : ''}`,
-    [r.username, r.companyKey, r.traceCode, r.client, r.server, r.service, r.operation, r.time, r.tzOffsetMinutes,
-      r.methodGroup, r.pointsCount, r.duration, r.durationMs]);
+    values(row));
   return result.rowCount === 1;
 }
 
