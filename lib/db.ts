@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { Client } from 'pg';
 import { QueryTypes, Sequelize, type Options } from 'sequelize';
 import { config } from './config';
-import { startEmbedded, EmbeddedHandle } from './embedded-pg';
+import { startEmbedded, type EmbeddedHandle } from './embedded-pg';
 import { secretKey } from './keys';
 import { logger } from './logger';
 import { migrate } from './migrate';
@@ -37,11 +37,13 @@ export async function openDatabase(opts: {
    * APP_ROLE (created and granted by the owner, password in the key store), or as APP_DATABASE_URL's role.
    */
   migrate?: boolean;
+  /** the embedded cluster, already being started by the caller (npm start boots it while loading the program) */
+  embedded?: Promise<EmbeddedHandle>;
 } = {}): Promise<Database> {
   let url = opts.url ?? config.databaseUrl;
   let embedded: EmbeddedHandle | undefined;
   if (!url) {
-    embedded = await startEmbedded(opts.dataDir ?? config.dataDir, { onLost: opts.onLost ?? exitOnLost });
+    embedded = await (opts.embedded ?? startEmbedded(opts.dataDir ?? config.dataDir, { onLost: opts.onLost ?? exitOnLost }));
     url = embedded.url;
   }
   const sequelize = new Sequelize(url, {

@@ -71,6 +71,20 @@ export interface EmbeddedOptions {
   leaseCheckMs?: number;
   /** longest the cluster may stay out of reach before onLost (default EMBEDDED_RESTART_TIMEOUT_MS, else 30000) */
   restartTimeoutMs?: number;
+  /**
+   * Called once, as soon as this process only waits for PostgreSQL's own programs (initdb or the postmaster's start
+   * have been launched), or when the start ends without that: a caller can do its own work meanwhile (npm start
+   * loads the program while the cluster boots).
+   */
+  onBusy?(): void;
+}
+
+/** the onBusy of the start under way, called (and cleared) when a long PostgreSQL program has been launched */
+let busyHook: (() => void) | undefined;
+function launched(): void {
+  const hook = busyHook;
+  busyHook = undefined;
+  hook?.();
 }
 
 function positiveInt(name: string, fallback: number): number {
@@ -150,10 +164,11 @@ function serverEnv(): NodeJS.ProcessEnv {
   return { ...env, LC_ALL: 'C' };
 }
 
-function spawnAs(cmd: string, args: string[], ids: OsUser): Promise<string> {
+function spawnAs(cmd: string, args: string[], ids: OsUser, long = false): Promise<string> {
   return new Promise((resolve, reject) => {
     // cwd '/': the caller's directory may be one the postgres user cannot enter
     const child = spawn(cmd, args, { ...ids, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() });
+    if (long) setImmediate(launched); // once the launch is under way: the program runs while the hook works
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -420,7 +435,7 @@ async function ensureCluster(dataDir: string, ids: OsUser, bin: string): Promise
     await spawnAs(path.join(bin, 'initdb'), [
       `--pgdata=${clusterDir}`, '--username=postgres', '--auth=scram-sha-256', `--pwfile=${pwFile}`,
       '--encoding=UTF8', '--locale=C',
-    ], ids);
+    ], ids, true);
   } finally {
     fs.rmSync(pwFile, { force: true });
   }
@@ -472,7 +487,7 @@ async function startPostmaster(clusterDir: string, ids: OsUser, bin: string, req
     port = await freePort();
   }
   recordSettings(clusterDir, port!, ids);
-  await spawnAs(path.join(bin, 'pg_ctl'), ['start', '-D', clusterDir, '-w', '-t', String(waitSeconds), '-l', path.join(clusterDir, 'server.log')], ids);
+  await spawnAs(path.join(bin, 'pg_ctl'), ['start', '-D', clusterDir, '-w', '-t', String(waitSeconds), '-l', path.join(clusterDir, 'server.log')], ids, true);
   return port!;
 }
 
@@ -545,6 +560,16 @@ interface Cluster {
 }
 
 export async function startEmbedded(dataDir: string, opts: EmbeddedOptions = {}): Promise<EmbeddedHandle> {
+  if (!opts.onBusy) return startCluster(dataDir, opts);
+  busyHook = opts.onBusy;
+  try {
+    return await startCluster(dataDir, opts);
+  } finally {
+    if (busyHook === opts.onBusy) launched();
+  }
+}
+
+async function startCluster(dataDir: string, opts: EmbeddedOptions): Promise<EmbeddedHandle> {
   dataDir = path.resolve(dataDir);
   const leaseCheckMs = opts.leaseCheckMs ?? positiveInt('EMBEDDED_LEASE_CHECK_MS', 2_000);
   const restartTimeoutMs = opts.restartTimeoutMs ?? positiveInt('EMBEDDED_RESTART_TIMEOUT_MS', 30_000);

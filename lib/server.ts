@@ -6,6 +6,7 @@ import type { FrontDoorMode } from './http/front-door';
 import { createApp, discoverServices, loadServiceDefinitions } from './app';
 import { config } from './config';
 import { openDatabase, type Database } from './db';
+import type { EmbeddedHandle } from './embedded-pg';
 import { logger } from './logger';
 import { startJobs } from './jobs';
 import { checkSettings } from './settings';
@@ -19,16 +20,26 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(opts: { port?: number; host?: string; services?: string[]; databaseUrl?: string; dataDir?: string; frontDoorMode?: FrontDoorMode } = {}): Promise<RunningServer> {
+export async function startServer(opts: {
+  port?: number; host?: string; services?: string[]; databaseUrl?: string; dataDir?: string; frontDoorMode?: FrontDoorMode;
+  /** the embedded cluster, already being started (scripts/server.ts): used when no database URL is given */
+  embedded?: Promise<EmbeddedHandle>;
+} = {}): Promise<RunningServer> {
+  // how long each start-up phase took, from the process's start (LOG_LEVEL=debug)
+  const phase = (name: string) => logger.debug({ phase: name, ms: Math.round(performance.now()) }, 'start-up');
+  phase('modules loaded');
   const names = opts.services ?? config.services ?? discoverServices();
   const defs = loadServiceDefinitions(names);
   checkSettings(defs);
+  phase('services loaded');
   // migrated as the connecting (owner) role; the pool then connects as the least-privilege conformant_app
-  const db = await openDatabase({ url: opts.databaseUrl, dataDir: opts.dataDir, migrate: true });
+  const db = await openDatabase({ url: opts.databaseUrl, dataDir: opts.dataDir, migrate: true, embedded: opts.embedded });
+  phase('database open');
   try {
     for (const def of defs) await def.init(db.sequelize);
     const lifecycle = { draining: false };
     const { app, services } = await createApp({ services: defs, sequelize: db.sequelize, lifecycle, frontDoorMode: opts.frontDoorMode });
+    phase('app built');
     // Node checks headersTimeout/requestTimeout only at each connectionsCheckingInterval (30 s by default): check
     // often enough that a slow client is cut off close to its limit
     const checkEvery = Math.max(250, Math.min(config.headersTimeoutMs, config.requestTimeoutMs) / 4);
@@ -41,6 +52,7 @@ export async function startServer(opts: { port?: number; host?: string; services
       server.once('error', reject);
       server.listen(opts.port ?? config.port, opts.host ?? config.host, resolve);
     });
+    phase('listening');
     for (const def of defs) await def.start?.();
     const jobs = startJobs(db.sequelize, defs.flatMap((d) => d.jobs ?? []), logger);
     const addr = server.address() as AddressInfo;
