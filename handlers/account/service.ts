@@ -10,6 +10,7 @@ import { defaultQuota } from './_quota';
 import { accountSettings } from './_settings';
 import { securityProblems } from './_security-settings';
 import { handlers } from './index';
+import { warmExcel } from './read_report';
 import { userOfToken } from './_tokens';
 import { clientOf, isoDuration, newLocals, serverName, SERVICE, tracedata, type TraceLocals } from './_trace';
 
@@ -77,6 +78,10 @@ const service = defineService<User, AccountLocals>({
       }
       return problems;
     },
+  },
+  /** after the server listens: exceljs (the report's writer) is loaded in a second, not at start-up */
+  async start() {
+    warmExcel(1_000);
   },
   async stop() {
     await flushAudit();
