@@ -1,5 +1,6 @@
 /**
- * Regenerates everything derived from spec/: generated/<service>.ts (openapi-typescript) and each service's HTML
+ * Regenerates everything derived from spec/: generated/<service>.ts (openapi-typescript), generated/<service>.spec.json
+ * (the parsed spec the server starts from) and each service's HTML
  * reference docs/<service>/<service>_en.html (Redocly). With --check, writes nothing and fails when anything is stale.
  */
 import { execFileSync } from 'node:child_process';
@@ -8,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../lib/config';
 import { discoverServices, specPath } from '../lib/app';
+import { parseSpecYaml, specHash } from '../lib/spec/spec';
 
 const check = process.argv.includes('--check');
 const bin = (name: string) => path.join(projectRoot, 'node_modules', '.bin', name);
@@ -44,6 +46,11 @@ function selfContained(html: string, name: string): string {
 }
 
 for (const name of discoverServices()) {
+  // the parsed form the server starts from (lib/spec/spec.ts specDocument), with the hash of the text it came from
+  emit(`generated/${name}.spec.json`, (out) => {
+    const text = fs.readFileSync(specPath(name), 'utf8');
+    fs.writeFileSync(out, `${JSON.stringify({ sha256: specHash(text), doc: parseSpecYaml(text) })}\n`);
+  });
   emit(`generated/${name}.ts`, (out) =>
     execFileSync(bin('openapi-typescript'), [specPath(name), '-o', out, '--alphabetize', '--default-non-nullable', 'false'], { stdio: 'pipe' }));
   emit(`docs/${name}/${name}_en.html`, (out) => {
