@@ -26,14 +26,38 @@ export async function issueToken(user: User, ttlSeconds: number): Promise<string
   return jwt.sign(claims, await jwtSecret(), { algorithm: 'HS256', expiresIn: ttlSeconds, issuer: ISSUER, jwtid: crypto.randomUUID() });
 }
 
-/** The user a token stands for, or undefined when it is malformed, forged, expired, or older than a password change. */
-export async function userOfToken(token: string): Promise<User | undefined> {
-  let claims: Claims;
+/**
+ * Tokens whose signature and issuer this process has verified, with their claims. A token's signature is a fact of the
+ * token and the key alone (the same in every process, for as long as the process runs with that key), so this is a
+ * memo of a pure computation, not a cache of credentials: expiry is checked again at every use, and whether the token
+ * still stands (its epoch against the user's row) is decided below exactly as for a token verified just now. Bounded;
+ * the oldest entry goes first.
+ */
+const verified = new Map<string, Claims & { exp: number }>();
+const MAX_VERIFIED = 10_000;
+
+export function tokenClaims(token: string, key: crypto.KeyObject): Claims | undefined {
+  const now = Math.floor(Date.now() / 1000);
+  const memo = verified.get(token);
+  // expired as jsonwebtoken judges it: at the second `exp` names
+  if (memo) return now < memo.exp ? memo : undefined;
+  let claims: Claims & { exp?: number };
   try {
-    claims = jwt.verify(token, await jwtSecret(), { algorithms: ['HS256'], issuer: ISSUER }) as unknown as Claims;
+    claims = jwt.verify(token, key, { algorithms: ['HS256'], issuer: ISSUER }) as unknown as Claims & { exp?: number };
   } catch {
     return undefined;
   }
+  if (typeof claims.exp === 'number') {
+    if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
+    verified.set(token, claims as Claims & { exp: number });
+  }
+  return claims;
+}
+
+/** The user a token stands for, or undefined when it is malformed, forged, expired, or older than a password change. */
+export async function userOfToken(token: string): Promise<User | undefined> {
+  const claims = tokenClaims(token, await jwtSecret());
+  if (!claims) return undefined;
   if (typeof claims.sub !== 'string') return undefined;
   const stands = (u: User | null | undefined): u is User => !!u && u.tokenEpoch === claims.ep && u.companyKey === claims.ck;
   // the process's cache first (_principals.ts: guarded, so a revoked token is still refused at the request's first

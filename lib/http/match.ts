@@ -26,12 +26,26 @@ function operationAt(svc: MountedService, method: string, path: string) {
   }
 }
 
+/** each service's operations on literal (template-free) paths, by path: looked up on every request */
+const literalPaths = new WeakMap<MountedService, Map<string, ReturnType<MountedService['spec']['operations']>>>();
+function literalAt(svc: MountedService, path: string) {
+  let byPath = literalPaths.get(svc);
+  if (!byPath) {
+    byPath = new Map();
+    for (const o of svc.spec.operations()) {
+      if (!o.path.includes('{')) byPath.set(o.path, [...(byPath.get(o.path) ?? []), o]);
+    }
+    literalPaths.set(svc, byPath);
+  }
+  return byPath.get(path) ?? [];
+}
+
 export function match(ex: Exchange): void {
   const svc = ex.service!;
   const path = ex.path;
   let op = operationAt(svc, ex.method, path);
   // a literal path owns its URL: another method on it is its 405, never a templated path's operation (OpenAPI matching)
-  const literal = svc.spec.operations().filter((o) => o.path === path && !o.path.includes('{'));
+  const literal = literalAt(svc, path);
   if (op && literal.length && op.path !== path) op = undefined;
   if (!op) {
     const allow = literal.length
