@@ -11,9 +11,13 @@ import { usageRows } from './_statistics';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const excel = () => require('exceljs') as typeof import('exceljs');
 
-/** Load exceljs after `delayMs`, off the start-up path (the timer does not keep the process alive). */
-export function warmExcel(delayMs: number): void {
-  setTimeout(excel, delayMs).unref();
+/**
+ * Load exceljs after `delayMs`, off the start-up path (the timer does not keep the process alive); the answer cancels
+ * it (the service's stop), so that a server stopped within the delay loads nothing more.
+ */
+export function warmExcel(delayMs: number): () => void {
+  const timer = setTimeout(excel, delayMs).unref();
+  return () => clearTimeout(timer);
 }
 
 export default handler('read_report', async ({ query }, { principal: user, log }) => {

@@ -14,6 +14,9 @@ import { warmExcel } from './read_report';
 import { userOfToken } from './_tokens';
 import { clientOf, isoDuration, newLocals, serverName, SERVICE, tracedata, type TraceLocals } from './_trace';
 
+/** cancels the deferred load of the report's writer (service start) when the service stops first */
+let cancelWarmExcel: (() => void) | undefined;
+
 type AccountLocals = TraceLocals & { actor?: User; revoked?: boolean };
 
 const service = defineService<User, AccountLocals>({
@@ -81,9 +84,10 @@ const service = defineService<User, AccountLocals>({
   },
   /** after the server listens: exceljs (the report's writer) is loaded in a second, not at start-up */
   async start() {
-    warmExcel(1_000);
+    cancelWarmExcel = warmExcel(1_000);
   },
   async stop() {
+    cancelWarmExcel?.();
     await flushAudit();
     await stopPrincipalCache();
   },
