@@ -5,20 +5,12 @@ import { dayPeriod } from './_period';
 import { usageRows } from './_statistics';
 
 /**
- * exceljs is not loaded at start-up (requiring it takes about 0.3 s, as long as the rest of a start): the service's
- * start() loads it a moment after the server listens (warmExcel), or the first report does, whichever comes first.
+ * exceljs is loaded by the first report, not at start-up: requiring it takes about 0.3 s, as long as the rest of a
+ * start. (Loading it in the background a moment after listening was tried and dropped: the require holds the event
+ * loop for that long, so a signal or requests arriving then wait behind it.)
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const excel = () => require('exceljs') as typeof import('exceljs');
-
-/**
- * Load exceljs after `delayMs`, off the start-up path (the timer does not keep the process alive); the answer cancels
- * it (the service's stop), so that a server stopped within the delay loads nothing more.
- */
-export function warmExcel(delayMs: number): () => void {
-  const timer = setTimeout(excel, delayMs).unref();
-  return () => clearTimeout(timer);
-}
 
 export default handler('read_report', async ({ query }, { principal: user, log }) => {
   const period = dayPeriod(query, user.timezone);

@@ -10,12 +10,8 @@ import { defaultQuota } from './_quota';
 import { accountSettings } from './_settings';
 import { securityProblems } from './_security-settings';
 import { handlers } from './index';
-import { warmExcel } from './read_report';
 import { userOfToken } from './_tokens';
 import { clientOf, isoDuration, newLocals, serverName, SERVICE, tracedata, type TraceLocals } from './_trace';
-
-/** cancels the deferred load of the report's writer (service start) when the service stops first */
-let cancelWarmExcel: (() => void) | undefined;
 
 type AccountLocals = TraceLocals & { actor?: User; revoked?: boolean };
 
@@ -82,12 +78,7 @@ const service = defineService<User, AccountLocals>({
       return problems;
     },
   },
-  /** after the server listens: exceljs (the report's writer) is loaded in a second, not at start-up */
-  async start() {
-    cancelWarmExcel = warmExcel(1_000);
-  },
   async stop() {
-    cancelWarmExcel?.();
     await flushAudit();
     await stopPrincipalCache();
   },
