@@ -41,8 +41,14 @@ const scenario: Scenario = {
       const signalAt = Date.now();
       server.signal('SIGTERM');
 
-      // after SIGTERM, within the delay: the kept-alive connections and readiness on new ones
-      await sleep(100);
+      // after SIGTERM, within the delay, once the server has taken the signal (its readiness says draining: until its
+      // event loop has run the handler it cannot know, and under load that can take longer than any fixed pause): the
+      // kept-alive connections, and readiness on new ones
+      for (let i = 0; i < 20; i++) {
+        const probe = await request(server.url, '/readyz', { timeoutMs: 5_000 });
+        if (probe.status === 503) break;
+        await sleep(10);
+      }
       const onKept = Promise.all(Array.from({ length: 4 }, () => request(server.url, '/account/info', { headers: auth, agent, timeoutMs: 20_000 })));
       const ready: Answer[] = [];
       for (let i = 0; i < 3; i++) {
