@@ -65,10 +65,15 @@ describe('startJobs', () => {
     await until(() => record.runs.length >= 10);
     expect(new Set(record.runs)).toEqual(new Set(['a']));
     expect(record.overlaps).toBe(0);
+    const leader = (await leaseOf(name)).holder;
 
+    const stoppedAt = Date.now();
     await a.stop();
-    expect(await leaseOf(name)).toBeUndefined(); // released, not left to expire
+    // released, not left to expire: gone, or already taken by b (which tries every 20 ms), never still a's
+    expect((await leaseOf(name))?.holder).not.toBe(leader);
     const before = record.runs.length;
+    await until(() => record.runs.slice(before).some((w) => w === 'b'));
+    expect(Date.now() - stoppedAt).toBeLessThan(2000); // the lease (leaseMs 2000) did not have to expire first
     await until(() => record.runs.slice(before).filter((w) => w === 'b').length >= 3);
     expect(record.runs.slice(before).every((w) => w === 'b')).toBe(true);
     expect(record.overlaps).toBe(0);
