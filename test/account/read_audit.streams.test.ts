@@ -60,9 +60,15 @@ function openReader(token: string): Promise<Opened> {
 }
 
 /** Lets a paused reader take whatever has arrived every `everyMs` (a throttled reader). */
-function throttle(res: http.IncomingMessage, everyMs: number): () => void {
+/**
+ * A slow but steady reader: at most `bytes` every `everyMs` (64 KiB per 100 ms, 640 KiB/s by default), so that it
+ * stays steady for as long as a test watches it, however fast the server writes (draining whole socket buffers, a
+ * 15 MB answer could be over before the test looks).
+ */
+function throttle(res: http.IncomingMessage, everyMs: number, bytes = 64 * 1024): () => void {
   const timer = setInterval(() => {
-    while (res.read() !== null) { /* drain what is buffered */ }
+    const chunk = res.read(Math.min(bytes, res.readableLength || bytes));
+    if (chunk === null) res.read(0); // nothing buffered yet: ask the socket for more
   }, everyMs);
   return () => clearInterval(timer);
 }

@@ -100,17 +100,22 @@ describe('withUnitOfWork', () => {
     const b = newUser();
     const aWrote = deferred();
     const bLooked = deferred();
+    const aCounted = deferred();
     const first = withUnitOfWork(sequelize, { tenant: null }, async () => {
       await User.create(a);
       aWrote.resolve();
       await bLooked.promise;
-      return User.count({ where: { username: [a.username, b.username] } });
+      const seen = await User.count({ where: { username: [a.username, b.username] } });
+      aCounted.resolve();
+      return seen;
     });
     const second = withUnitOfWork(sequelize, { tenant: null }, async () => {
       await aWrote.promise;
       const seen = await User.count({ where: { username: [a.username, b.username] } });
       await User.create(b);
       bLooked.resolve();
+      // b commits only after a has counted: b's row is then uncommitted while a looks, whatever the scheduling
+      await aCounted.promise;
       return seen;
     });
     const [seenByFirst, seenBySecond] = await Promise.all([first, second]);
