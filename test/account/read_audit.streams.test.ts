@@ -17,6 +17,8 @@ const ROWS = 50_000; // above STREAM_THRESHOLD (10000) and, at ~300 bytes an act
 // long enough that the readers' streams are still held while the other requests are timed (the cursor of a stream
 // used to be cancelled by the statement timeout, which freed its connection after that long), short enough to outlast
 const STATEMENT_TIMEOUT_MS = 8000;
+// the idle-reader test's own account: ~300 bytes an action, about 75 MB, well above what a socket's buffers take
+const IDLE_TEST_ROWS = 250_000;
 const saved = { ...process.env };
 
 let db: Database;
@@ -115,6 +117,22 @@ async function openCursors(): Promise<number> {
   return (rows as { n: number }[])[0].n;
 }
 
+/** `rows` actions of `username` (one a second from 2020 on), on a connection of its own, without the server pool's short statement timeout. */
+async function seedActions(username: string, rows: number): Promise<void> {
+  const seed = new Client({ connectionString: process.env.DATABASE_URL });
+  await seed.connect();
+  try {
+    await seed.query(
+    `INSERT INTO account.audit_actions (username, company_key, trace_code, client, server, service, operation, time,
+                                        method_group, points_count, duration, duration_ms)
+     SELECT u.username, u.company_key, gen_random_uuid(), u.company_key || '_|_' || u.username, 'worker_1', 'UNIVERSAL', 'run_plan_calculation',
+            timestamptz '2020-01-01T00:00:00Z' + g * interval '1 second', 'PLAN', 10, 'PT1.5S', 1500
+     FROM account.users u, generate_series(1, $2::int) g WHERE u.username = $1`, [username, rows]);
+  } finally {
+    await seed.end();
+  }
+}
+
 beforeAll(async () => {
   process.env.DB_POOL_MAX = '10';
   process.env.DB_ACQUIRE_TIMEOUT_MS = '4000';
@@ -134,19 +152,7 @@ beforeAll(async () => {
   admins = [];
   for (let i = 0; i < 5; i++) admins.push(await newUser(company, 'USER,ADMIN'));
   other = await newUser(unique('co'), 'USER');
-  // the seed runs on a connection of its own, without the short statement timeout of the server's pool
-  const seed = new Client({ connectionString: process.env.DATABASE_URL });
-  await seed.connect();
-  try {
-    await seed.query(
-    `INSERT INTO account.audit_actions (username, company_key, trace_code, client, server, service, operation, time,
-                                        method_group, points_count, duration, duration_ms)
-     SELECT $1::text, $2::text, gen_random_uuid(), $2::text || '_|_' || $1::text, 'worker_1', 'UNIVERSAL', 'run_plan_calculation',
-            timestamptz '2020-01-01T00:00:00Z' + g * interval '1 second', 'PLAN', 10, 'PT1.5S', 1500
-     FROM generate_series(1, $3::int) g`, [admins[0].username, company, ROWS]);
-  } finally {
-    await seed.end();
-  }
+  await seedActions(admins[0].username, ROWS);
 }, 120_000);
 
 afterEach(async () => {
@@ -224,16 +230,23 @@ describe('read_audit streams and the pool', () => {
   }, 60_000);
 
   it('cuts off a reader that reads nothing for ACCOUNT_STREAM_IDLE_MS and frees its connection and slot', async () => {
-    process.env.ACCOUNT_STREAM_IDLE_MS = '2000';
-    const stalled = await openReader(admins[2].token);
+    // An account of its own with an answer far larger than both sockets' buffers can hold (a steady reader lets the
+    // kernel grow its receive buffer: tcp_rmem allows 32 MB on some machines, and a 15 MB answer was then written
+    // whole into the buffers and ended before the stalled one was cut). The steady reader takes 64 KiB every 25 ms:
+    // the kernel wakes a writer once a good part of its send buffer (up to 4 MB) is free again, and at that pace the
+    // longest pause between its writes stays well below the idle limit.
+    const idler = await newUser(unique('co'), 'USER,ADMIN');
+    await seedActions(idler.username, IDLE_TEST_ROWS);
+    process.env.ACCOUNT_STREAM_IDLE_MS = '3000';
+    const stalled = await openReader(idler.token);
     expect(stalled.status).toBe(200);
     // a slow but steady reader of the same account is not idle and keeps its stream
-    const steady = await openReader(admins[2].token);
+    const steady = await openReader(idler.token);
     expect(steady.status).toBe(200);
     let steadyBytes = 0;
     steady.res.on('data', (c: Buffer) => (steadyBytes += c.length));
     steady.res.pause();
-    const stop = throttle(steady.res, 100);
+    const stop = throttle(steady.res, 25);
     try {
       expect(openStreams()).toBe(2);
       // the server cuts the stalled one (the client, reading nothing, need not notice: its socket stays paused)
@@ -243,13 +256,15 @@ describe('read_audit streams and the pool', () => {
       }, 15_000);
       const before = steadyBytes;
       await eventually(async () => expect(steadyBytes).toBeGreaterThan(before), 5000);
+      // the steady reader's answer is still being written (it was not cut, nor over)
+      expect(openStreams()).toBe(1);
       // the stalled stream's slot is free again: the account may open another
-      const again = await openReader(admins[2].token);
+      const again = await openReader(idler.token);
       expect(again.status).toBe(200);
     } finally {
       stop();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('applies the statement timeout to each batch, not to the whole answer: a stream longer than it completes', async () => {
     const reader = await openReader(admins[3].token);
