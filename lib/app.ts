@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OpenAPIBackend } from 'openapi-backend';
 import { Passport } from 'passport';
 import type { Sequelize } from 'sequelize';
-import { projectRoot, config } from './config';
+import { codeRoot, projectRoot, config } from './config';
 import { configureAjv, loadSpec } from './spec';
 import type { AppContext, MountedService } from './http/exchange';
 import { pipeline } from './http/pipeline';
@@ -51,7 +51,7 @@ export function loadServiceDefinitions(names: string[]): ServiceDefinition[] {
     let mod: { default?: ServiceDefinition };
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      mod = require(path.join(projectRoot, 'handlers', name, 'service'));
+      mod = require(path.join(codeRoot, 'handlers', name, 'service'));
     } catch (e) {
       throw new Error(`service "${name}": cannot load handlers/${name}/service: ${(e as Error).message}`);
     }

@@ -1,7 +1,21 @@
 /** Process configuration, read once from the environment. Nothing secret has a default here. */
+import fs from 'node:fs';
 import path from 'node:path';
 
-export const projectRoot = path.resolve(__dirname, '..');
+/**
+ * Where the program's modules are: the project itself when it runs through tsx, or the compiled copy that npm start
+ * runs (scripts/start.js: .build/<hash>/ inside the project). Modules found by path (handlers, migrations, workers'
+ * scripts) are looked for here.
+ */
+export const codeRoot = path.resolve(__dirname, '..');
+
+/** The project (package.json, spec/, generated/, fixtures/, docs/, .data/): the nearest directory up with a package.json. */
+export const projectRoot = ((): string => {
+  for (let dir = codeRoot; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return codeRoot;
+  }
+})();
 
 function int(name: string, fallback: number): number {
   const raw = process.env[name];

@@ -10,11 +10,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { QueryTypes, Sequelize, QueryInterface } from 'sequelize';
 import type { Umzug as UmzugType } from 'umzug';
-import { projectRoot } from './config';
+import { codeRoot } from './config';
 
 export type Migration = (params: { context: QueryInterface }) => Promise<void>;
 
-const DIR = path.join(projectRoot, 'models', 'migrations');
+const DIR = path.join(codeRoot, 'models', 'migrations');
 
 export function migrator(sequelize: Sequelize): UmzugType<QueryInterface> {
   // loaded only when migrations run: umzug brings its command-line parser along (about 0.2 s of every start-up)
@@ -22,7 +22,7 @@ export function migrator(sequelize: Sequelize): UmzugType<QueryInterface> {
   const { Umzug, SequelizeStorage } = require('umzug') as typeof import('umzug');
   return new Umzug<QueryInterface>({
     migrations: {
-      glob: ['models/migrations/*.{ts,js}', { cwd: projectRoot, ignore: ['**/*.d.ts'] }],
+      glob: ['models/migrations/*.{ts,js}', { cwd: codeRoot, ignore: ['**/*.d.ts'] }],
       resolve: ({ name, path: file, context }) => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const load = () => require(file!) as { up: Migration; down?: Migration };

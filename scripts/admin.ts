@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { projectRoot } from '../lib/config';
+import { codeRoot } from '../lib/config';
 import { openDatabase } from '../lib/db';
 import { migrate } from '../lib/migrate';
 import { loadServiceDefinitions } from '../lib/app';
@@ -18,7 +18,7 @@ async function main(argv: string[]): Promise<unknown> {
   let commands: AdminCommands;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    commands = require(path.join(projectRoot, 'handlers', service, '_admin')).commands;
+    commands = require(path.join(codeRoot, 'handlers', service, '_admin')).commands;
   } catch {
     throw new UsageError(`unknown service "${service}"`);
   }

@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import Negotiator from 'negotiator';
 import { matchTemplate, type ServiceSpec } from '../spec';
+import { projectRoot } from '../config';
 
 export type FrontDoorMode = 'server' | 'mock' | 'sandbox';
 
@@ -33,7 +34,7 @@ const MODE_TEXT: Record<FrontDoorMode, string> = {
 const STATE: Record<FrontDoorMode, string> = { server: 'implemented', sandbox: 'implemented, demo data', mock: 'mocked' };
 
 const VENDOR_DIR = path.dirname(require.resolve('swagger-ui-dist/package.json'));
-const OWN_DIR = path.resolve(__dirname, '..', 'front-door');
+const OWN_DIR = path.join(projectRoot, 'lib', 'front-door');
 
 /** The only files served under /docs/_assets/ (no path from the request ever reaches the file system). */
 const ASSETS: Record<string, { file: string; type: string }> = {
