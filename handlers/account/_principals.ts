@@ -40,9 +40,22 @@ function guardOf(user: User): string {
     `AND company_key = ${escapeLiteral(user.companyKey)} AND roles = ${roles})`;
 }
 
+/**
+ * What a cached principal's guard compares, as values: for a statement that checks it with bound parameters (the
+ * audit batch of databaseFree calls, _audit.ts), whose text then stays the same from call to call and is prepared once.
+ */
+export interface PrincipalCheck { username: string; tokenEpoch: number; companyKey: string; roles: string[] }
+const CHECKS = new WeakMap<object, PrincipalCheck>();
+
+/** The guard of a principal served from the cache, as values; undefined for one read from the database just now. */
+export function cachedCheck(principal: unknown): PrincipalCheck | undefined {
+  return principal && typeof principal === 'object' ? CHECKS.get(principal) : undefined;
+}
+
 /** A fresh instance per request (handlers may change and save it), guarded. */
 function fromEntry(entry: Entry): User {
   const user = User.build({ ...entry.values, roles: [...(entry.values.roles as string[])] } as never, { raw: true, isNewRecord: false });
+  CHECKS.set(user, { username: user.username, tokenEpoch: Number(user.tokenEpoch), companyKey: user.companyKey, roles: [...user.roles] });
   return guardPrincipal(user, guardOf(user));
 }
 

@@ -1,11 +1,11 @@
 /** The account service (VRt.Account 6.20) as the kernel loads it: models, bearer JWT auth, error bodies, audit. */
 import { HeaderBearerStrategy } from '../../lib/auth/bearer';
-import { currentUnitOfWork, principalGuard } from '../../lib/db/unit-of-work';
+import { currentUnitOfWork } from '../../lib/db/unit-of-work';
 import { ApiError } from '../../lib/errors';
 import { defineService } from '../../lib/service';
 import { initAccountModels, User } from '../../models/account';
 import { auditJob, flushAudit, recordAction } from './_audit';
-import { stopPrincipalCache } from './_principals';
+import { cachedCheck, stopPrincipalCache } from './_principals';
 import { defaultQuota } from './_quota';
 import { accountSettings } from './_settings';
 import { securityProblems } from './_security-settings';
@@ -45,7 +45,7 @@ const service = defineService<User, AccountLocals>({
     const user = call.principal ?? locals.actor;
     if (!user || locals.revoked) return;
     // a cached principal's guard, where no unit of work checked it first (a databaseFree operation, a failure's record)
-    const guard = currentUnitOfWork() ? undefined : principalGuard(call.principal);
+    const guard = currentUnitOfWork() ? undefined : cachedCheck(call.principal);
     const written = await recordAction({
       username: user.username,
       companyKey: user.companyKey,

@@ -11,19 +11,27 @@ import { ambientTransaction } from './unit-of-work';
 
 interface PgConnection {
   query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
+  query<R extends QueryResultRow>(config: { name?: string; text: string; values?: unknown[] }): Promise<QueryResult<R>>;
 }
 interface ConnectionManager {
   getConnection(options?: object): Promise<PgConnection>;
   releaseConnection(connection: PgConnection): void | Promise<void>;
 }
 
-export async function rawQuery<R extends QueryResultRow = QueryResultRow>(sequelize: Sequelize, text: string, values: unknown[] = []): Promise<QueryResult<R>> {
+/**
+ * `opts.name` makes it a prepared statement: each connection parses and plans the text once, under that name, and
+ * later calls only bind and execute (for a statement whose text is the same at every call; a name must never be
+ * reused for another text).
+ */
+export async function rawQuery<R extends QueryResultRow = QueryResultRow>(sequelize: Sequelize, text: string, values: unknown[] = [],
+  opts: { name?: string } = {}): Promise<QueryResult<R>> {
+  const query = { name: opts.name, text, values };
   const transaction = ambientTransaction() as unknown as { connection?: PgConnection } | undefined;
-  if (transaction?.connection) return transaction.connection.query<R>(text, values);
+  if (transaction?.connection) return transaction.connection.query<R>(query);
   const manager = (sequelize as unknown as { connectionManager: ConnectionManager }).connectionManager;
   const connection = await manager.getConnection();
   try {
-    return await connection.query<R>(text, values);
+    return await connection.query<R>(query);
   } finally {
     await manager.releaseConnection(connection);
   }
