@@ -53,7 +53,11 @@ function buildKey(files, esbuildVersion) {
 
 /** The compiled program's directory, compiled now if this version of the sources has not been. */
 function compiled() {
+  // without worker threads, buildSync runs the compiler as a child process that has exited when it returns (with
+  // them, a compiler service stays beside the server for its lifetime)
+  process.env.ESBUILD_WORKER_THREADS = '0';
   const esbuild = require('esbuild');
+  delete process.env.ESBUILD_WORKER_THREADS;
   const files = sources();
   const dir = path.join(BUILD_ROOT, buildKey(files, esbuild.version));
   if (fs.existsSync(path.join(dir, 'scripts', 'server.js'))) return dir;

@@ -36,7 +36,10 @@ describe('scripts/start.js', () => {
     expect(again).toBe(first);
   }, 60_000);
 
-  it('runs the compiled server: every service answers, handlers and the front door\'s files are found, SIGTERM stops it', async () => {
+  it('runs the compiled server (compiling it first): every service answers, handlers and the front door\'s files are found, SIGTERM stops it', async () => {
+    // this version's build removed: the server compiles it itself, and no compiler process stays beside it
+    const build = (await run(process.execPath, [START, '--build'], { cwd: projectRoot })).stdout.trim();
+    fs.rmSync(path.join(projectRoot, build), { recursive: true, force: true });
     const port = await freePort();
     child = spawn(process.execPath, [START], {
       cwd: projectRoot,
@@ -52,6 +55,10 @@ describe('scripts/start.js', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(out).not.toMatch(/running through tsx/);
+    expect(fs.existsSync(path.join(projectRoot, build, 'scripts', 'server.js'))).toBe(true);
+    const children = fs.readdirSync(`/proc/${child.pid}/task`)
+      .flatMap((t) => fs.readFileSync(`/proc/${child!.pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
+    expect(children).toEqual([]);
     const base = `http://127.0.0.1:${port}`;
     expect((await fetch(`${base}/account/system/version`)).status).toBe(200);
     // a handler that needs the database: the documented 401 for unknown credentials
