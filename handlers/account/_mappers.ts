@@ -55,12 +55,18 @@ export function actionJson(r: AuditRow): string {
 /**
  * The audit stream's rows as JSON text written by PostgreSQL, so that Node neither parses nor serialises a row.
  * `streamActionsSql(inner, order)` wraps a query selecting the audit COLUMNS (in `AuditRow`'s order) plus its sort key
- * and tie-breaker, and keeps its order (`order`). Each row of the result is one text: exactly `actionJson(row)`
- * (it starts with `{`), or, for a row PostgreSQL cannot write identically, a JSON array of its columns' texts (it
- * starts with `[`), which `streamedActionsJson` sends back to PostgreSQL to read them as the driver reads the columns
- * (the same type parsers, so the same Date) and writes with `actionJson`. PostgreSQL writes a row when its local time
- * lies in the years 0001..9999, five days from either end (where `toISOString` writes other year forms) and its
- * offset is below 100 hours. Identical text:
+ * and tie-breaker, then STREAM_EXTRA_COLUMNS, and keeps its order (`order`). Each row of the result is one text:
+ * exactly `actionJson(row)` (it starts with `{`), or, for a row PostgreSQL cannot write identically, a JSON array of
+ * its columns' texts (it starts with `[`), which `streamedActionsJson` sends back to PostgreSQL to read them as the
+ * driver reads the columns (the same type parsers, so the same Date) and writes with `actionJson`.
+ *
+ * Most rows carry that text already: account.audit_actions.action_json, set from the row's own columns by a trigger in
+ * the statement that writes the row (migration 20261202-0403, whose expression is its own: a migration must not change
+ * with this file), and sent as it is (about 1 µs a row in PostgreSQL instead of 4). Rows without it (written before
+ * that migration, or out of the range below) are written here as they were before it; the local time and the escape
+ * test are computed for those rows only. PostgreSQL writes a row when its local time lies in the years 0001..9999,
+ * five days from either end (where `toISOString` writes other year forms) and its offset is below 100 hours.
+ * Identical text:
  * - strings: PostgreSQL's JSON escaping (`to_json(text)`) is JSON.stringify's for every character text can hold
  *   (\b \f \n \r \t \" \\ as such, other characters below U+0020 as \u00xx, lowercase, nothing else escaped: not
  *   U+007F, U+2028 or U+2029, nor any non-ASCII); a row none of whose strings holds one of those is written with
@@ -68,6 +74,7 @@ export function actionJson(r: AuditRow): string {
  * - the time: `isoWithOffset`, i.e. the local date-time `YYYY-MM-DDTHH:MM:SS`, `.mmm` when the milliseconds are not
  *   zero (microseconds truncated, as the driver's date parser does), then `Z` or `±HH:MM`;
  * - `points_count` an int4 (its decimal text), the uuid `trace_code` in its canonical lowercase text.
+ * test/account/read_audit.stream-format.test.ts proves both texts, stored and written here, equal `actionJson`.
  */
 const AUDIT_FIELDS: Array<keyof AuditRow> = ['username', 'company_key', 'trace_code', 'client', 'server', 'service',
   'operation', 'time', 'tz_offset_minutes', 'method_group', 'points_count', 'duration'];
@@ -87,18 +94,23 @@ function actionJsonSql(str: (column: string) => string): string {
 
 const OK = `time >= TIMESTAMPTZ '0001-01-06 00:00:00+00' AND time < TIMESTAMPTZ '9999-12-26 00:00:00+00'`
   + ` AND tz_offset_minutes BETWEEN -5999 AND 5999`;
-/** the local time to the millisecond, for the rows PostgreSQL writes; NULL for the others */
-const LOCAL_TEXT = `CASE WHEN ${OK} THEN to_char((time AT TIME ZONE 'UTC') + tz_offset_minutes * INTERVAL '1 minute', 'YYYY-MM-DD"T"HH24:MI:SS.MS') END`;
-/** whether a string needs JSON escapes: a character below U+0020, a quote or a backslash */
-const NEEDS_ESCAPE = `(${STRING_FIELDS.join(' || ')}) ~ '[\\x01-\\x1f"\\\\]'`;
+/** the local time to the millisecond, for the rows without stored text that PostgreSQL writes; NULL for the others */
+const LOCAL_TEXT = `CASE WHEN action_json IS NULL AND ${OK} THEN to_char((time AT TIME ZONE 'UTC') + tz_offset_minutes * INTERVAL '1 minute', 'YYYY-MM-DD"T"HH24:MI:SS.MS') END`;
+/** whether a string needs JSON escapes (a character below U+0020, a quote or a backslash), for the rows without stored text */
+const NEEDS_ESCAPE = `CASE WHEN action_json IS NULL THEN (${STRING_FIELDS.join(' || ')}) ~ '[\\x01-\\x1f"\\\\]' END`;
 
-/** the columns the inner query of `streamActionsSql` selects after the audit COLUMNS and its sort columns */
-export const STREAM_EXTRA_COLUMNS = `${LOCAL_TEXT} AS t, ${NEEDS_ESCAPE} AS esc`;
+/**
+ * the columns the inner query of `streamActionsSql` selects after the audit COLUMNS and its sort columns: the stored
+ * text, and what writing a row without it needs (the inner query is evaluated for every row, so its work is guarded:
+ * a row with stored text pays two null tests)
+ */
+export const STREAM_EXTRA_COLUMNS = `action_json AS stored, ${LOCAL_TEXT} AS t, ${NEEDS_ESCAPE} AS esc`;
 
 export function streamActionsSql(inner: string, order: string): string {
   const fast = `CASE WHEN s.esc THEN ${actionJsonSql((c) => `to_json(${c})::text`)} ELSE ${actionJsonSql((c) => `'"' || ${c} || '"'`)} END`;
   const columns = AUDIT_FIELDS.map((f) => (f === 'time' ? 's.time::text' : f === 'trace_code' ? 's.trace_code::text' : `s.${f}`)).join(', ');
-  return `SELECT CASE WHEN s.t IS NOT NULL THEN ${fast} ELSE json_build_array(${columns})::text END AS json FROM (${inner}) s ORDER BY ${order}`;
+  return `SELECT CASE WHEN s.stored IS NOT NULL THEN s.stored WHEN s.t IS NOT NULL THEN ${fast} ELSE json_build_array(${columns})::text END AS json`
+    + ` FROM (${inner}) s ORDER BY ${order}`;
 }
 
 /** reads the columns of `streamActionsSql`'s arrays back with their own types (the driver parses them as it does the table's) */

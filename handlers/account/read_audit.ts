@@ -91,7 +91,8 @@ export default handler('read_audit', async ({ query }, { principal: user }) => {
     return { status: 200, body: { actions: rows.map(toActionWire), statistics } };
   }
   const release = await takeStreamSlot(user.username);
-  // each row's JSON text comes from PostgreSQL (_mappers.ts streamActionsSql): one join per batch here
+  // each row's JSON text comes from PostgreSQL (_mappers.ts streamActionsSql), mostly as stored with the row
+  // (action_json): one join per batch here
   const streamSql = streamActionsSql(
     `SELECT ${COLUMNS}, ${sortColumn} AS k, id, ${STREAM_EXTRA_COLUMNS} FROM account.audit_actions WHERE ${where} ${page}`,
     `s.k ${direction}, s.id ${direction}`);

@@ -1,9 +1,11 @@
 /**
  * GET /account/audit, streamed answers (above 10000 rows): each action's JSON text is written by PostgreSQL
- * (_mappers.ts streamActionsSql). The body must be, byte for byte, what the Node serialiser (actionJson, still the
- * paged path's and the fallback's) writes for the same rows read through the driver: awkward strings, every character
- * below U+0080, U+2028/U+2029, emoji, far times, odd offsets, every sort field and direction, the filters, offsets,
- * the deep-offset day seek, a user's scope and an ADMIN's company scope.
+ * (_mappers.ts streamActionsSql), most of them stored with the row by a trigger (account.audit_actions.action_json,
+ * migration 20261202-0403). The body must be, byte for byte, what the Node serialiser (actionJson, still the paged
+ * path's and the fallback's) writes for the same rows read through the driver: awkward strings, every character below
+ * U+0080, U+2028/U+2029, emoji, far times, odd offsets, every sort field and direction, the filters, offsets, the
+ * deep-offset day seek, a user's scope and an ADMIN's company scope; the stored text itself, on insert and update;
+ * rows without it (written before the migration) alone and mixed with rows that have it.
  */
 import { Sequelize } from 'sequelize';
 import supertest from 'supertest';
@@ -212,4 +214,169 @@ describe('rows PostgreSQL does not write (far times, offsets of 100 hours or mor
     expect(want.join(',')).toContain('"time":"+012000-05-31T22:30:00.250-01:30"');
     expect(want.join(',')).toContain('"time":"0000-12-31T23:30:00-00:30"');
   });
+});
+
+/** where PostgreSQL writes a row's text (stored or not): local time in 0001..9999 five days from either end, |offset| < 100 h */
+const LOW = Date.parse('0001-01-06T00:00:00Z');
+const HIGH = Date.parse('9999-12-26T00:00:00Z');
+const writable = (r: AuditRow) => r.time.getTime() >= LOW && r.time.getTime() < HIGH && Math.abs(r.tz_offset_minutes) < 6000;
+
+type StoredRow = AuditRow & { action_json: string | null };
+
+/** rows with their stored text, read through the driver as the oracle reads them */
+async function storedRows(where: string, params: unknown[]): Promise<StoredRow[]> {
+  const out: StoredRow[] = [];
+  for await (const rows of streamBatches<StoredRow>(sequelize, `SELECT ${COLUMNS}, action_json FROM account.audit_actions WHERE ${where} ORDER BY id`, params)) out.push(...rows);
+  return out;
+}
+
+/** each row's stored text is actionJson's where PostgreSQL writes the row, NULL elsewhere; answers [stored, NULL] counts */
+function expectStoredTexts(rows: StoredRow[]): [number, number] {
+  let stored = 0;
+  for (const r of rows) {
+    const { action_json: text, ...row } = r;
+    if (writable(row)) {
+      stored++;
+      expect({ id: row.trace_code, text }).toEqual({ id: row.trace_code, text: actionJson(row) });
+    } else {
+      expect({ id: row.trace_code, text }).toEqual({ id: row.trace_code, text: null });
+    }
+  }
+  return [stored, rows.length - stored];
+}
+
+/** characters, not UTF-16 units: varchar(n) counts characters, and a cut emoji would not be valid JSON */
+const cut = (s: string, n: number) => Array.from(s).slice(0, n).join('');
+
+describe('the stored text (account.audit_actions.action_json)', () => {
+  it('is actionJson of the row as inserted, or NULL where PostgreSQL does not write the row', async () => {
+    // the fixture (plain rows, awkward strings in some fields, every awkward time) and the far rows of the suite above
+    expectStoredTexts(await storedRows('company_key = $1', [company]));
+    const [stored, none] = expectStoredTexts(await storedRows('username IN ($1, $2)', [user.username, admin.username]));
+    expect(stored).toBeGreaterThan(FILLER);
+    expect(none).toBe(awkwardTimes.filter(([time, tz]) => {
+      const at = Date.parse(time.replace(' ', 'T').replace(/\+00$/, 'Z'));
+      return !(at >= LOW && at < HIGH && Math.abs(tz) < 6000);
+    }).length + 1); // + the ADMIN's far row
+
+    // every string field awkward at once (the user and company too), over every awkward time and offset, and each
+    // string once more at a plain time
+    const co = unique('jsonco');
+    const rows = awkwardStrings.flatMap((s, i) => [awkwardTimes[i % awkwardTimes.length], ['2022-02-02 02:02:02+00', 0] as const].map(([time, tz]) => ({
+      username: cut(`u${s}`, 256), company_key: cut(`${co}${s}`, 256), client: cut(s, 256), server: cut(`${s}${s}`, 256),
+      service: cut(s, 32), operation: cut(s, 256), method_group: cut(s, 32), duration: cut(s, 16), time, tz, points: [0, -1, 2_147_483_647, -2_147_483_648, 7][i % 5],
+    })));
+    await sequelize.query(
+      `INSERT INTO account.audit_actions (username, company_key, trace_code, client, server, service, operation, time, tz_offset_minutes,
+                                          method_group, points_count, duration, duration_ms)
+       SELECT s->>'username', s->>'company_key', gen_random_uuid(), s->>'client', s->>'server', s->>'service', s->>'operation',
+              (s->>'time')::timestamptz, (s->>'tz')::int, s->>'method_group', (s->>'points')::int, s->>'duration', 0
+         FROM json_array_elements(:rows::json) s`,
+      { replacements: { rows: JSON.stringify(rows) } },
+    );
+    const read = await storedRows('left(company_key, $2) = $1', [co, co.length]);
+    expect(read).toHaveLength(rows.length);
+    const [awkwardStored, awkwardNone] = expectStoredTexts(read);
+    expect(awkwardStored).toBeGreaterThan(awkwardStrings.length + 60);
+    expect(awkwardNone).toBeGreaterThan(10);
+    // the escaped form was written, not only the plain one
+    const texts = read.map((r) => r.action_json).join('\n');
+    for (const part of ['"operation":"a\\"b\\\\c"', '"duration":"\\t\\r\\n\\b\\f"', '"client":"c\\u001fx"', '"server":"line\u2028sepline\u2028sep"', '"method_group":"😀 emoji 🧪"']) {
+      expect(texts).toContain(part);
+    }
+  });
+
+  it('is written again by every update of the row, whatever the update sets it to', async () => {
+    const who = unique('upd');
+    await insert(who, [{ time: '2022-01-01 00:00:00+00', tz: 0 }]);
+    const only = async () => {
+      const rows = await storedRows('username = $1', [who]);
+      expect(rows).toHaveLength(1);
+      return rows[0];
+    };
+    const before = await only();
+    expect(before.action_json).toBe(actionJson(before));
+    expect(before.action_json).toContain('"time":"2022-01-01T00:00:00Z"');
+
+    const update = (set: string, replacements: Record<string, unknown> = {}) =>
+      sequelize.query(`UPDATE account.audit_actions SET ${set} WHERE username = :who`, { replacements: { who, ...replacements } });
+    await update(`operation = :op, time = '2022-06-30 23:59:59.5+00', tz_offset_minutes = -571, points_count = -3`, { op: 'new "op" \\ \u2028 \u0007 😀' });
+    const changed = await only();
+    expect(changed.action_json).toBe(actionJson(changed));
+    expect(changed.action_json).toContain('"operation":"new \\"op\\" \\\\ \u2028 \\u0007 😀"');
+    expect(changed.action_json).toContain('"time":"2022-06-30T14:28:59.500-09:31"');
+
+    await update(`action_json = '{"forged":true}'`);
+    expect((await only()).action_json).toBe(actionJson(changed));
+
+    await update('tz_offset_minutes = 6000'); // no longer written by PostgreSQL
+    expect((await only()).action_json).toBeNull();
+    await update('tz_offset_minutes = 5999');
+    const back = await only();
+    expect(back.action_json).toBe(actionJson(back));
+    expect(back.action_json).toContain('"time":"2022-07-05T03:58:59.500+99:59"');
+  });
+});
+
+/** an update no trigger sees (session_replication_role = replica): how rows written before the migration look */
+async function withoutTriggers(sql: string, replacements: Record<string, unknown>) {
+  await sequelize.transaction(async (transaction) => {
+    await sequelize.query('SET LOCAL session_replication_role = replica', { transaction });
+    await sequelize.query(sql, { replacements, transaction });
+  });
+}
+
+async function storedCounts(): Promise<{ stored: number; none: number }> {
+  const [[row]] = await sequelize.query(
+    `SELECT count(action_json)::int AS stored, (count(*) - count(action_json))::int AS none FROM account.audit_actions WHERE company_key = :co`,
+    { replacements: { co: company } },
+  ) as unknown as [[{ stored: number; none: number }]];
+  return row;
+}
+
+// after the suites above: these change the fixture's stored texts
+describe('rows without stored text (written before the migration)', () => {
+  it('stream byte-identically when no row has it', async () => {
+    await withoutTriggers('UPDATE account.audit_actions SET action_json = NULL WHERE company_key = :co', { co: company });
+    expect((await storedCounts()).stored).toBe(0);
+    for (const [field, column, dir] of [['time', 'time', 'ASC'], ['operation', 'operation', 'DESC'], ['duration', 'duration_ms', 'ASC']] as const) {
+      const { text, statistics, maxId } = await streamed(user.token, { sort_field: field, sort_direction: dir });
+      expect(text).toBe(await oracle({ scope: 'username', scopeValue: user.username, sort: column, dir, statistics, maxId }));
+    }
+    const { text, statistics, maxId } = await streamed(admin.token, { offset: 1500, sort_direction: 'DESC' });
+    expect(text).toBe(await oracle({ scope: 'company_key', scopeValue: company, sort: 'time', dir: 'DESC', offset: 1500, statistics, maxId }));
+  }, 120_000);
+
+  it('stream mixed with rows that have it byte-identically, and as the paged answers write them', async () => {
+    // no text anywhere, then every other row written again by an update the trigger sees: the other half keeps none
+    await withoutTriggers('UPDATE account.audit_actions SET action_json = NULL WHERE company_key = :co', { co: company });
+    await sequelize.query('UPDATE account.audit_actions SET points_count = points_count WHERE company_key = :co AND id % 2 = 0', { replacements: { co: company } });
+    const counts = await storedCounts();
+    expect(counts.stored).toBeGreaterThan(FILLER / 2 - 100);
+    expect(counts.none).toBeGreaterThan(FILLER / 2);
+    expectStoredTexts(await storedRows('company_key = $1 AND action_json IS NOT NULL', [company]));
+
+    for (const [field, column, dir] of [['time', 'time', 'DESC'], ['operation', 'operation', 'ASC'], ['points_count', 'points_count', 'DESC']] as const) {
+      const { text, statistics, maxId } = await streamed(user.token, { sort_field: field, sort_direction: dir });
+      expect(text).toBe(await oracle({ scope: 'username', scopeValue: user.username, sort: column, dir, statistics, maxId }));
+    }
+    const { text, statistics, maxId } = await streamed(admin.token, { sort_field: 'operation', sort_direction: 'DESC' });
+    expect(text).toBe(await oracle({ scope: 'company_key', scopeValue: company, sort: 'operation', dir: 'DESC', statistics, maxId }));
+
+    // the paged path (toActionWire and JSON.stringify, pages of at most 10000) writes the same actions; the period holds
+    // plain rows only (the paged answers are checked against the spec, which the awkward ones are not meant to pass)
+    // and none of the calls' own actions, so that the three answers hold the same rows
+    const query = { from: '2021-03-02T00:10:00Z', to: '2021-03-31T00:00:00Z', sort_field: 'points_count', sort_direction: 'DESC' };
+    const whole = await streamed(user.token, query);
+    const actions = (body: string) => body.slice('{"actions":['.length, body.lastIndexOf('],"statistics":'));
+    const pages: string[] = [];
+    for (const offset of [0, 10_000]) {
+      const res = await agent.get('/account/audit').set('Authorization', `Bearer ${user.token}`).query({ ...query, limit: 10_000, offset });
+      expect(res.status).toBe(200);
+      expect(res.headers['transfer-encoding']).toBeUndefined(); // answered at once
+      pages.push(actions(res.text));
+    }
+    expect(whole.statistics.filter.total).toBeGreaterThan(10_000);
+    expect(actions(whole.text)).toBe(pages.join(','));
+  }, 120_000);
 });
