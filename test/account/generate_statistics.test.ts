@@ -1,5 +1,11 @@
 /** GET /account/statistics */
-import { accountHarness, createUser, expectTracedError, recordEvents, usageEvent, type Harness, roomyDefaultQuota } from './_fixtures';
+import { flushAudit } from '../../handlers/account/_audit';
+import { dayPeriod } from '../../handlers/account/_period';
+import { usageDatesJson, usageRows, type UsageRow } from '../../handlers/account/_statistics';
+import { withUnitOfWork } from '../../lib/db/unit-of-work';
+import { User } from '../../models/account';
+import { conformance } from '../support/harness';
+import { accountHarness, createUser, expectTracedError, recordEvents, usageEvent, type Harness, type TestUser, roomyDefaultQuota } from './_fixtures';
 
 let h: Harness;
 beforeAll(async () => { h = await accountHarness(); });
@@ -14,6 +20,39 @@ const localDate = (at: Date, tz: number) => new Date(at.getTime() + tz * 3_600_0
 /** UTC instant (ISO) of local date `date` at `hhmm` in timezone tz */
 const localInstant = (date: string, tz: number, hhmm = '12:00') => new Date(Date.parse(`${date}T${hhmm}:00Z`) - tz * 3_600_000).toISOString();
 const addDays = (date: string, n: number) => new Date(Date.parse(`${date}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
+
+const MAX_DATES = 3653;
+const REFUSAL = `the period holds usage on more than ${MAX_DATES} days, more than one answer lists; ask for a shorter period`;
+
+type Dates = { date: string; services: { service: string; methods: { method_group: string; unique_points_per_day: number; points_per_day: number }[] }[] }[];
+
+/**
+ * The oracle: the answer as the handler built it before PostgreSQL wrote the body (docs/performance.md, stop 18),
+ * nested objects from usageRows' rows, or the refusal where it threw. Kept here as it was.
+ */
+function builtBody(username: string, rows: UsageRow[]): { username: string; dates: Dates } | 'refused' {
+  const dates: Dates = [];
+  for (const r of rows) {
+    let day = dates[dates.length - 1];
+    if (day?.date !== r.date) {
+      if (dates.length === MAX_DATES) return 'refused';
+      dates.push((day = { date: r.date, services: [] }));
+    }
+    let svc = day.services[day.services.length - 1];
+    if (svc?.service !== r.service) day.services.push((svc = { service: r.service, methods: [] }));
+    svc.methods.push({ method_group: r.method_group, unique_points_per_day: r.unique_points, points_per_day: r.points });
+  }
+  return { username, dates };
+}
+
+/** What the old handler answered for an explicit period: usageRows in the caller's tenant scope, as a request reads. */
+async function oracle(u: TestUser, query: { from: string; to: string }) {
+  await flushAudit(); // the logins' and earlier calls' actions are in the trail before either side reads it
+  const user = (await User.findOne({ where: { username: u.username } }))!;
+  const period = dayPeriod(query, user.timezone);
+  const rows = period.empty ? [] : await withUnitOfWork(h.sequelize, { tenant: user.companyKey }, () => usageRows(user, period.from, period.to));
+  return builtBody(u.username, rows);
+}
 
 describe('generate_statistics', () => {
   it('lists usage per day, service and method group, summing points and counting a trace code once', async () => {
@@ -225,10 +264,15 @@ describe('generate_statistics', () => {
     const fits = await h.call('get', URL, { token: u.token, query: { from: day(0), to: day(3652) } });
     expect(fits.status).toBe(200);
     expect(fits.body.dates).toHaveLength(3653);
+    expect(fits.raw.toString('utf8')).toBe(JSON.stringify(await oracle(u, { from: day(0), to: day(3652) })));
     const res = await h.call('get', URL, { token: u.token, query: { from: day(0), to: day(3653) } });
     expect(res.status).toBe(400);
     expectTracedError(res, 'generate_statistics');
     expect(res.body.message).toMatch(/3653/);
+    // the same refusal as the object-building handler's, word for word
+    expect(await oracle(u, { from: day(0), to: day(3653) })).toBe('refused');
+    expect(Object.keys(res.body).sort()).toEqual(['message', 'tracedata']);
+    expect(res.body.message).toBe(REFUSAL);
   });
 
   it('answers an explicit from after an explicit to as an empty period, not a 400', async () => {
@@ -256,5 +300,100 @@ describe('generate_statistics', () => {
       expect(res.body.tracedata.client).toBe('anonymous');
       expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
     }
+  });
+});
+
+describe('generate_statistics: the body PostgreSQL writes', () => {
+  /** The answer is the old handler's, byte for byte (JSON.stringify of its object), and conforms to the spec. */
+  async function expectAsBuilt(u: TestUser, query: { from: string; to: string }) {
+    const expected = await oracle(u, query);
+    const res = await h.call('get', URL, { token: u.token, query });
+    expect({ query, status: res.status }).toEqual({ query, status: 200 });
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    // the kernel checks a raw body's media type only: the body against the schema here (h.call does it too)
+    expect(conformance(h.loaded, 'get', URL, res)).toEqual([]);
+    expect(res.body).toEqual(expected);
+    expect(res.raw.toString('utf8')).toBe(JSON.stringify(expected));
+    return res;
+  }
+
+  it('answers what the object-building handler answered, over services, method groups, companies and a timezone', async () => {
+    const u = await createUser(h, { timezone: 5 });
+    const colleague = await createUser(h, { companyKey: u.companyKey, timezone: 5 });
+    const retried = crypto.randomUUID();
+    const groups: Array<[service: string, methodGroup: string]> = [
+      ['UNIVERSAL', 'PLAN'], ['UNIVERSAL', 'ACTUALIZE'], ['ROUTING', 'MATRIX'], ['ROUTING', 'ROUTE'], ['PACKER', 'PACK'], ['STUDIO', 'VALIDATE'],
+    ];
+    const events: object[] = [];
+    // six local days around a new year at +5, each with a different subset of the groups, some actions at the edges of
+    // the local day (19:00 UTC is local midnight)
+    for (let d = 0; d < 6; d++) {
+      const date = addDays('2023-12-29', d);
+      groups.forEach(([service, method_group], g) => {
+        if ((d + g) % 3 === 0) return;
+        const operation = service === 'ROUTING' ? 'run_matrix' : 'run_plan_calculation';
+        events.push(usageEvent(u, { time: localInstant(date, 5, '00:00'), points_count: 10 * d + g, service, method_group, operation }));
+        events.push(usageEvent(u, { time: localInstant(date, 5, '23:59'), points_count: g + 1, service, method_group, operation }));
+      });
+      events.push(usageEvent(u, { time: localInstant(date, 5, '12:00'), points_count: 40 + d, code: retried })); // one process, retried daily
+      events.push(usageEvent(u, { time: localInstant(date, 5, '12:30'), points_count: 7, code: retried }));
+      events.push(usageEvent(colleague, { time: localInstant(date, 5, '12:00'), points_count: 1000 })); // never the caller's
+    }
+    await recordEvents(events);
+    // actions under the caller's name in another company (as before a move between companies): not in this tenant's answer
+    await h.sequelize.query(
+      `INSERT INTO account.audit_actions (username, company_key, trace_code, client, server, service, operation, time, method_group, points_count)
+       VALUES (:u, :c, gen_random_uuid(), :c || '_|_' || :u, 'worker_1', 'UNIVERSAL', 'run_plan_calculation', '2023-12-31T12:00:00Z', 'PLAN', 5000)`,
+      { replacements: { u: u.username, c: `${u.companyKey}_old` } });
+
+    const all = await expectAsBuilt(u, { from: '2023-12-29', to: '2024-01-03' });
+    expect(all.body.dates).toHaveLength(6);
+    expect(JSON.stringify(all.body)).not.toMatch(/5000|1000/);
+    const services = new Set(all.body.dates.flatMap((d: { services: { service: string }[] }) => d.services.map((s) => s.service)));
+    expect([...services].sort()).toEqual(['PACKER', 'ROUTING', 'STUDIO', 'UNIVERSAL']);
+    await expectAsBuilt(u, { from: '2023-12-31', to: '2024-01-01' }); // a period inside the data
+    await expectAsBuilt(u, { from: '2024-01-03', to: '2024-01-03' }); // its last day alone
+    await expectAsBuilt(u, { from: '0001-01-01', to: '2023-12-29' }); // a far from up to the first day
+    await expectAsBuilt(u, { from: '2024-01-04', to: '9999-12-31' }); // after the data: no dates
+    await expectAsBuilt(u, { from: '2024-01-02', to: '2024-01-01' }); // from after to: no dates
+  });
+
+  it('answers an account without usage in the period with no dates, and the name as JSON text', async () => {
+    const u = await createUser(h);
+    const res = await expectAsBuilt(u, { from: '2020-01-01', to: '2020-12-31' });
+    expect(res.raw.toString('utf8')).toBe(`{"username":"${u.username}","dates":[]}`);
+  });
+
+  it('prints sums as exact integers: at the schema\'s bounds through the API, beyond 2^53 in the SQL itself', async () => {
+    const u = await createUser(h);
+    const user = (await User.findOne({ where: { username: u.username } }))!;
+    // straight into the roll-up (built for the account's timezone at creation): sums this large would take millions
+    // of recorded actions
+    const put = (day: string, methodGroup: string, points: string, uniquePoints: string) => h.sequelize.query(
+      `INSERT INTO account.usage_days (username, tz, day, service, method_group, company_key, points, unique_points)
+       VALUES (:u, :tz, :day, 'UNIVERSAL', :m, :c, :p, :up)`,
+      { replacements: { u: u.username, tz: user.timezone, day, m: methodGroup, c: u.companyKey, p: points, up: uniquePoints } });
+    await put('2022-05-01', 'PLAN', '10000000', '0');
+    const res = await h.call('get', URL, { token: u.token, query: { from: '2022-05-01', to: '2022-05-01' } });
+    expect(res.status).toBe(200);
+    expect(res.raw.toString('utf8')).toBe(`{"username":"${u.username}","dates":[{"date":"2022-05-01","services":[{"service":"UNIVERSAL","methods":[`
+      + '{"method_group":"PLAN","unique_points_per_day":0,"points_per_day":10000000}]}]}]}');
+    // beyond what the schema admits (an answer holding them would be a drift): numeric sums print every digit, where
+    // float8 text would round 2^53 + 1 and write 1e+18 forms
+    await put('2022-05-02', 'PLAN', '9007199254740993', '4611686018427387904');
+    await put('2022-05-02', 'TRACE', '-12', '1000000000000000000');
+    const { json } = await withUnitOfWork(h.sequelize, { tenant: u.companyKey }, () => usageDatesJson(user, '2022-05-02', '2022-05-02'));
+    expect(json).toBe('[{"date":"2022-05-02","services":[{"service":"UNIVERSAL","methods":['
+      + '{"method_group":"PLAN","unique_points_per_day":4611686018427387904,"points_per_day":9007199254740993},'
+      + '{"method_group":"TRACE","unique_points_per_day":1000000000000000000,"points_per_day":-12}]}]}]');
+  });
+
+  it('is checked against the schema: the check catches a body off it', async () => {
+    const u = await createUser(h);
+    await recordEvents([usageEvent(u, { time: '2021-09-09T12:00:00Z', points_count: 3 })]);
+    const res = await expectAsBuilt(u, { from: '2021-09-01', to: '2021-09-30' });
+    const off = structuredClone(res.body);
+    off.dates[0].services[0].methods[0].points_per_day = '3';
+    expect(conformance(h.loaded, 'get', URL, { ...res, body: off })).toEqual([expect.stringMatching(/body off schema/)]);
   });
 });
