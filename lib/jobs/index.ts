@@ -80,14 +80,18 @@ export function startJobs(sequelize: Sequelize, jobs: JobSpec[], log: JobsLog): 
     const onStop = () => controller.abort(stopping.signal.reason);
     stopping.signal.addEventListener('abort', onStop);
     let heartbeat: NodeJS.Timeout | undefined;
+    // One renewal at a time, and the run is not over until it has settled: a renewal still in flight on another
+    // connection when stop() releases the lease would otherwise write the lease back after the release.
+    let renewing: Promise<void> | undefined;
     if (job.mode === 'leader') {
       heartbeat = setInterval(() => {
-        lease(job, leaseMs).then((held) => {
+        if (renewing) return;
+        renewing = lease(job, leaseMs).then((held) => {
           if (!held && !controller.signal.aborted) {
             log.warn({ job: job.name, holder }, 'job lease lost during a run: aborting it');
             controller.abort(new Error(`lease of job ${job.name} lost`));
           }
-        }, (err) => log.warn({ err, job: job.name }, 'job lease renewal failed'));
+        }, (err) => log.warn({ err, job: job.name }, 'job lease renewal failed')).finally(() => { renewing = undefined; });
       }, Math.max(1, Math.min(job.everyMs, Math.floor(leaseMs / 3))));
     }
     try {
@@ -97,6 +101,7 @@ export function startJobs(sequelize: Sequelize, jobs: JobSpec[], log: JobsLog): 
     } finally {
       if (heartbeat) clearInterval(heartbeat);
       stopping.signal.removeEventListener('abort', onStop);
+      await renewing;
     }
   }
 

@@ -135,6 +135,36 @@ describe('startJobs', () => {
     expect(await leaseOf(name)).toBeUndefined();
   });
 
+  it('stop() waits for a lease renewal still in flight, so the released lease is not written back', async () => {
+    const name = unique('renewing');
+    let slowRenewals = false;
+    // the same database, with lease upserts held back 150 ms once armed: a heartbeat renewal is still on its way
+    // when the run ends and the lease is released
+    const slow = Object.create(sequelize) as Sequelize;
+    slow.query = (async (sql: string, opts: object) => {
+      if (slowRenewals && /INSERT INTO kernel\.job_leases/.test(sql)) await sleep(150);
+      return sequelize.query(sql, opts as never);
+    }) as never;
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const h = startJobs(slow, [{
+      name, everyMs: 10, mode: 'leader',
+      async run(signal) {
+        started();
+        await new Promise<void>((r) => signal.addEventListener('abort', () => r()));
+        await sleep(30);
+      },
+    }], log);
+    handles.push(h);
+    await running;
+    slowRenewals = true;
+    await sleep(30); // heartbeats (every 10 ms) are now in flight
+    await h.stop();
+    expect(await leaseOf(name)).toBeUndefined();
+    await sleep(300); // and nothing writes it back later
+    expect(await leaseOf(name)).toBeUndefined();
+  });
+
   it('survives a throwing run: logged, retried at the next tick', async () => {
     let calls = 0;
     start([{
