@@ -211,10 +211,11 @@ async function main() {
     r3.baseline = '1'; r3.ratio = r3.rps! / r1.rps!;
     r4.baseline = '2'; r4.ratio = r4.rps! / r2.rps!;
     const from = '1990-01-01T00:00:00Z';
-    const r5a = await load(`5a us: audit limit=100 offset=0 (${ROWS} rows)`, `${base}/account/audit?limit=100&offset=0&from=${from}`, auth);
-    r5a.baseline = '4'; r5a.ratio = r5a.rps! / r4.rps!;
     const deep = Math.floor(ROWS * 0.9);
-    const r5b = await load(`5b us: audit limit=100 offset=${deep}`, `${base}/account/audit?limit=100&offset=${deep}&from=${from}`, auth);
+    const [r5a, r5b] = await loadPair(
+      { title: `5a us: audit limit=100 offset=0 (${ROWS} rows)`, url: `${base}/account/audit?limit=100&offset=0&from=${from}`, headers: auth },
+      { title: `5b us: audit limit=100 offset=${deep}`, url: `${base}/account/audit?limit=100&offset=${deep}&from=${from}`, headers: auth });
+    r5a.baseline = '4'; r5a.ratio = r5a.rps! / r4.rps!;
     r5b.baseline = '5a'; r5b.ratio = r5b.rps! / r5a.rps!;
     rows.push(r1, r2, r3, r4, r5a, r5b);
 

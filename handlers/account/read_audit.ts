@@ -13,11 +13,12 @@ import { startOfLocalDay, localDate } from './_period';
 import { streamBatches, type StreamQuery } from './_pgstream';
 import { securitySettings } from './_security-settings';
 import { guardedStream, takeStreamSlot } from './_streams';
+import { seekDay } from './_audit-seek';
 
 const STREAM_THRESHOLD = 10_000;
 /** rows per FETCH of a stream (two batches in memory at most: about 3 MB of JSON text) */
 const STREAM_BATCH = 5_000;
-/** from this offset on, a page sorted by time skips whole UTC days by their counts (account.audit_day_counts) */
+/** from this offset on, a page sorted by time skips whole UTC months and days by their counts (account.audit_month_counts, audit_day_counts) */
 const DEEP_OFFSET = 1_000;
 const DAY = 86_400_000;
 const SORTABLE: Record<string, string> = {
@@ -111,38 +112,3 @@ export default handler('read_audit', async ({ query }, { principal: user }) => {
   const raw = guardedStream(json(), { idleMs: securitySettings.values.ACCOUNT_STREAM_IDLE_MS, onClose: release });
   return { status: 200, body: { raw, contentType: 'application/json; charset=utf-8' } };
 });
-
-/**
- * Where a deep page sorted by time starts: the UTC day its first row lies in, and the offset left inside that day.
- * The rows before it are the partial first day of the period (counted through the index, at most a day's entries) and
- * the whole days after it (their counts kept by triggers, read in one query); descending, the same from the end.
- * Undefined when the period spans fewer than three days (nothing to skip).
- */
-async function seekDay(o: { scope: string; scopeValue: unknown; scopeKey: string; from: number; to: number; offset: number; descending: boolean }):
-  Promise<{ dayStart: number; offset: number } | undefined> {
-  const fromDay = Math.floor(o.from / DAY);
-  const toDay = Math.floor(o.to / DAY);
-  if (toDay - fromDay < 2) return undefined;
-  // the partial day at the start of the walk: [from, end of its day) ascending, [start of its day, to] descending
-  const edge = o.descending
-    ? `time >= $3::timestamptz AND time <= $4::timestamptz`
-    : `time >= $3::timestamptz AND time < $4::timestamptz`;
-  const [row] = await accountDb().query<{ edge: string; days: Array<[number, string]> }>(
-    `SELECT (SELECT count(*) FROM account.audit_actions WHERE ${o.scope} AND ${edge}) AS edge,
-            (SELECT coalesce(json_agg(json_build_array(day - DATE '1970-01-01', n) ORDER BY day ${o.descending ? 'DESC' : 'ASC'}), '[]')
-               FROM account.audit_day_counts WHERE scope = $2 AND day > DATE '1970-01-01' + $5::int AND day < DATE '1970-01-01' + $6::int) AS days`,
-    {
-      bind: [o.scopeValue, o.scopeKey,
-        pgInstant(o.descending ? toDay * DAY : o.from), pgInstant(o.descending ? o.to : (fromDay + 1) * DAY), fromDay, toDay],
-      type: QueryTypes.SELECT,
-    },
-  );
-  let skipped = Number(row.edge);
-  if (o.offset < skipped) return undefined; // the page starts in the first partial day: nothing to skip
-  for (const [day, n] of row.days) {
-    if (skipped + Number(n) > o.offset) return { dayStart: day * DAY, offset: o.offset - skipped };
-    skipped += Number(n);
-  }
-  // past every whole day: the page starts in the partial day at the other end of the period
-  return { dayStart: (o.descending ? fromDay : toDay) * DAY, offset: o.offset - skipped };
-}
