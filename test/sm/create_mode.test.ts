@@ -59,11 +59,13 @@ describe('POST rsm-maintenance (create_mode)', () => {
       expect(res.body.configItems.map((c: { id: number }) => c.id)).toEqual([2]);
     });
     it('true: one unknown CI refuses the whole request and writes nothing', async () => {
-      const [before] = await h.sequelize.query('SELECT count(*)::int AS n FROM sm.modes');
+      // this workspace's modes only: other suites write modes of their own into the same database meanwhile
+      const modes = () => h.sequelize.query('SELECT count(*)::int AS n FROM sm.modes WHERE workspace = :ws', { replacements: { ws: w.workspace } });
+      const [before] = await modes();
       const res = await post(valid({ configItems: [{ id: 2 }, { id: 999 }] }), { query: { batchValidate: true } });
       expect(res.status).toBe(400);
       expect(res.body).toEqual({ message: MSG.cisNotFound });
-      const [after] = await h.sequelize.query('SELECT count(*)::int AS n FROM sm.modes');
+      const [after] = await modes();
       expect(after).toEqual(before);
     });
     it('true: a CI the caller may only view is refused', async () => {
