@@ -6,8 +6,11 @@
  * lease, a row of kernel.job_leases taken or renewed with one atomic upsert that succeeds only when the lease has
  * expired or is already ours. The lease outlives the period and is renewed at every tick and, during a long run, by a
  * heartbeat; a run whose lease is lost (the database was unreachable longer than the lease) sees its signal aborted.
- * A failing run is logged and retried at the next tick. stop() aborts the signal, waits for the run in progress and
- * releases the leases, so another process takes over at its next tick instead of after the lease expires.
+ * A failing run is logged and retried at the next tick. While a job keeps failing with the same error (the database
+ * is down, say, and the job ticks every 20 ms), the repeats are counted, not logged, and a line says so at most every
+ * REPEAT_LOG_MS; the first success after failures is logged with their count. stop() aborts the signal, waits for the
+ * run in progress and releases the leases, so another process takes over at its next tick instead of after the lease
+ * expires.
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
@@ -46,6 +49,44 @@ const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) =
   signal.addEventListener('abort', done);
 });
 
+/** how often a job failing again and again with the same error says so */
+export const REPEAT_LOG_MS = 30_000;
+
+/**
+ * One kind of failure of one job (its runs, or its lease): the first failure of a streak is logged, and so is each
+ * new error message; the same message again is counted and reported at most every REPEAT_LOG_MS; recovery is logged
+ * with the streak's length.
+ */
+function failureStreak(log: JobsLog, level: 'error' | 'warn', job: string, what: string) {
+  let failures = 0;
+  let lastMessage: string | undefined;
+  let lastLoggedAt = 0;
+  let unlogged = 0;
+  return {
+    failed(err: unknown) {
+      failures += 1;
+      const message = err instanceof Error ? err.message : String(err);
+      const now = Date.now();
+      if (message !== lastMessage || now - lastLoggedAt >= REPEAT_LOG_MS) {
+        const repeats = unlogged ? { repeatsNotLogged: unlogged } : {};
+        log[level]({ err, job, failures, ...repeats }, failures === 1 ? what : `${what} (still failing)`);
+        lastMessage = message;
+        lastLoggedAt = now;
+        unlogged = 0;
+      } else {
+        unlogged += 1;
+      }
+    },
+    succeeded() {
+      if (failures > 1 || unlogged) log.info({ job, failures }, `${what}: succeeded again after ${failures} failures`);
+      else if (failures === 1) log.info({ job, failures }, `${what}: succeeded again`);
+      failures = 0;
+      lastMessage = undefined;
+      unlogged = 0;
+    },
+  };
+}
+
 export function startJobs(sequelize: Sequelize, jobs: JobSpec[], log: JobsLog): JobsHandle {
   const names = new Set<string>();
   for (const job of jobs) {
@@ -75,6 +116,9 @@ export function startJobs(sequelize: Sequelize, jobs: JobSpec[], log: JobsLog): 
   }
 
   /** One run with its own signal, aborted at stop() or, for a leader, when a heartbeat finds the lease lost. */
+  const runFailures = new Map(jobs.map((job) => [job.name, failureStreak(log, 'error', job.name, 'job run failed; retried at the next tick')]));
+  const leaseFailures = new Map(jobs.map((job) => [job.name, failureStreak(log, 'warn', job.name, 'job lease could not be taken or renewed')]));
+
   async function runOnce(job: JobSpec, leaseMs: number): Promise<void> {
     const controller = new AbortController();
     const onStop = () => controller.abort(stopping.signal.reason);
@@ -96,8 +140,9 @@ export function startJobs(sequelize: Sequelize, jobs: JobSpec[], log: JobsLog): 
     }
     try {
       await job.run(controller.signal);
+      runFailures.get(job.name)!.succeeded();
     } catch (err) {
-      log.error({ err, job: job.name }, 'job run failed; retried at the next tick');
+      runFailures.get(job.name)!.failed(err);
     } finally {
       if (heartbeat) clearInterval(heartbeat);
       stopping.signal.removeEventListener('abort', onStop);
@@ -113,9 +158,10 @@ export function startJobs(sequelize: Sequelize, jobs: JobSpec[], log: JobsLog): 
       if (job.mode === 'leader') {
         try {
           mine = await lease(job, leaseMs);
+          leaseFailures.get(job.name)!.succeeded();
         } catch (err) {
           mine = false;
-          log.warn({ err, job: job.name }, 'job lease could not be taken or renewed');
+          leaseFailures.get(job.name)!.failed(err);
         }
         if (mine !== leading) log.info({ job: job.name, holder }, mine ? 'job lease taken' : 'job lease lost');
         leading = mine;

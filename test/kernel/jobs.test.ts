@@ -179,6 +179,40 @@ describe('startJobs', () => {
     expect(errors.map((l) => (l.obj as { err: Error }).err.message)).toEqual(['failure 1', 'failure 2']);
   });
 
+  it('logs a streak of the same failure once, and the recovery with its count (a database down, a job every 5 ms)', async () => {
+    let calls = 0;
+    start([{
+      name: unique('outage'), everyMs: 5, mode: 'every-process',
+      async run() {
+        calls += 1;
+        if (calls <= 40) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      },
+    }]);
+    await until(() => calls >= 42);
+    const errors = logged.filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect((errors[0].obj as { failures: number }).failures).toBe(1);
+    const recovered = logged.filter((l) => l.level === 'info' && /succeeded again after 40 failures/.test(l.msg));
+    expect(recovered).toHaveLength(1);
+  });
+
+  it('logs a streak of lease failures once too', async () => {
+    let failing = 30;
+    const broken = Object.create(sequelize) as Sequelize;
+    broken.query = (async (sql: string, opts: object) => {
+      if (/INSERT INTO kernel\.job_leases/.test(sql) && failing > 0) {
+        failing -= 1;
+        throw new Error('Connection terminated unexpectedly');
+      }
+      return sequelize.query(sql, opts as never);
+    }) as never;
+    let runs = 0;
+    handles.push(startJobs(broken, [{ name: unique('lease-outage'), everyMs: 5, mode: 'leader', async run() { runs += 1; } }], log));
+    await until(() => runs >= 1);
+    expect(logged.filter((l) => l.level === 'warn' && /lease could not be taken/.test(l.msg))).toHaveLength(1);
+    expect(logged.filter((l) => /succeeded again after 30 failures/.test(l.msg))).toHaveLength(1);
+  });
+
   it('runs outside any unit of work, even when started inside one', async () => {
     const seen: unknown[] = [];
     await withUnitOfWork(sequelize, { tenant: null }, async () => {
