@@ -20,7 +20,7 @@ import { negotiate } from './negotiate';
 import { clientAddressOf } from './client-address';
 import { requestIdOf } from './request-id';
 import { splitTarget } from './target';
-import { respond } from './respond';
+import { endJson, respond } from './respond';
 import { validate } from './validate';
 
 export const STAGES: ReadonlyArray<readonly [string, Stage]> = [
@@ -79,7 +79,7 @@ export function writeError(ex: Exchange, { error, out }: { error: ApiError; out:
     req.resume();
     res.on('finish', () => setTimeout(() => socket.destroy(), DRAIN_MS).unref());
   }
-  res.end(req.method === 'HEAD' ? undefined : JSON.stringify(out.body));
+  endJson(req.method, res, out.body);
 }
 
 /** A failure: recorded (the service's audit) before it is answered; if that cannot be done, a 503 instead. */
@@ -134,9 +134,7 @@ export function pipeline(app: AppContext) {
     if (!service) {
       res.statusCode = 404;
       res.setHeader('Content-Type', 'application/problem+json');
-      res.end(req.method === 'HEAD' ? undefined : JSON.stringify({
-        type: 'about:blank', title: 'Not Found', status: 404, detail: `No service serves ${path}`,
-      }));
+      endJson(req.method, res, { type: 'about:blank', title: 'Not Found', status: 404, detail: `No service serves ${path}` });
       log.info({ method: req.method, path, status: 404 }, 'request');
       return;
     }

@@ -70,13 +70,33 @@ export async function respond(ex: Exchange): Promise<void> {
   const head = req.method === 'HEAD';
   if (isRaw(reply.body)) {
     res.setHeader('Content-Type', reply.body.contentType);
-    if (head) res.end();
-    else if (Buffer.isBuffer(reply.body.raw)) res.end(reply.body.raw);
-    else await pipe(reply.body.raw, res);
+    const raw = reply.body.raw;
+    if (Buffer.isBuffer(raw)) {
+      if (head) res.setHeader('Content-Length', raw.length);
+      res.end(head ? undefined : raw);
+    } else if (head) {
+      // a streamed answer's length is not known before it is read: HEAD gets its headers, and the stream is closed
+      // unread at once (its cursor and whatever slot it holds freed now, not when an idle limit cuts it)
+      raw.destroy();
+      res.end();
+    } else {
+      await pipe(raw, res);
+    }
   } else if (reply.body === undefined) {
     res.end();
   } else {
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.end(head ? undefined : JSON.stringify(reply.body));
+    endJson(req.method, res, reply.body);
+  }
+}
+
+/** A JSON answer; to HEAD, the headers GET would get, Content-Length included, and no body. */
+export function endJson(method: string | undefined, res: ServerResponse, body: unknown): void {
+  const text = JSON.stringify(body);
+  if (method === 'HEAD') {
+    res.setHeader('Content-Length', Buffer.byteLength(text));
+    res.end();
+  } else {
+    res.end(text);
   }
 }

@@ -229,6 +229,21 @@ describe('read_audit streams and the pool', () => {
     }
   }, 60_000);
 
+  it('answers HEAD of a streamed page with its headers and frees the stream at once (no slot held until the idle limit)', async () => {
+    // more HEADs than the process has stream slots (DB_POOL_MAX 10 leaves 8) and than the account has (2)
+    for (let i = 0; i < 12; i++) {
+      const res = await fetch(streamUrl(), { method: 'HEAD', headers: { Authorization: `Bearer ${admins[0].token}` } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await res.text()).toBe('');
+    }
+    expect(openStreams()).toBe(0);
+    const get = await fetch(streamUrl(), { headers: { Authorization: `Bearer ${admins[0].token}` } });
+    expect(get.status).toBe(200);
+    const body = JSON.parse(await get.text()) as { actions: unknown[] };
+    expect(body.actions.length).toBeGreaterThanOrEqual(ROWS); // the seeded rows and this account's own calls so far
+  });
+
   it('cuts off a reader that reads nothing for ACCOUNT_STREAM_IDLE_MS and frees its connection and slot', async () => {
     // An account of its own with an answer far larger than both sockets' buffers can hold (a steady reader lets the
     // kernel grow its receive buffer: tcp_rmem allows 32 MB on some machines, and a 15 MB answer was then written

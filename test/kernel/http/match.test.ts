@@ -93,12 +93,17 @@ describe('match through the app', () => {
     expect(head.status).toBe(200);
     expect(head.headers['content-type']).toBe(get.headers['content-type']);
     expect(head.text ?? '').toBe('');
+    // the length of the body GET would have: this app's locals name the method ("HEAD" one byte longer than "GET")
+    const asHead = JSON.stringify({ ...get.body, locals: { ...get.body.locals, trace: get.body.locals.trace.replace(/^GET/, 'HEAD') } });
+    expect(head.headers['content-length']).toBe(String(Buffer.byteLength(asHead)));
     expect(t.calls.map((c) => c.operationId)).toEqual(['read_item', 'read_item']);
     expect(t.calls[1].input.query).toEqual(t.calls[0].input.query);
     const blob = await t.request().head('/stages/blob').buffer(true);
     expect(blob.status).toBe(200);
     expect(blob.headers['content-type']).toBe('application/octet-stream');
     expect(blob.body?.length ?? 0).toBe(0);
+    const blobGet = await t.request().get('/stages/blob').buffer(true);
+    expect(blob.headers['content-length']).toBe(String((blobGet.body as Buffer).length));
   });
 
   it('hands the handler percent-decoded path parameters', async () => {

@@ -50,6 +50,9 @@ describe('through the app', () => {
     const res = await t.request().head('/stages/items/1?n=x');
     expect(res.status).toBe(400);
     expect(res.text ?? '').toBe('');
+    const get = await t.request().get('/stages/items/1?n=x');
+    const asHead = JSON.stringify({ ...get.body, locals: { ...get.body.locals, trace: get.body.locals.trace.replace(/^GET/, 'HEAD') } });
+    expect(res.headers['content-length']).toBe(String(Buffer.byteLength(asHead)));
   });
 
   it('records a handled call with its status, and a failed one before answering it', async () => {
