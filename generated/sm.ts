@@ -312,7 +312,7 @@ export interface components {
          */
         title: string | null;
         /**
-         * @description Extension: an RFC 5545 RRULE (without DTSTART; dateStart..dateEnd is the first occurrence, and every occurrence lasts as long). Present in answers only for recurring modes; null in PATCH or absent in PUT makes the mode a single window. A recurring mode is Active during an occurrence, Pending between occurrences (its entries then carry the next occurrence's dateStart and dateEnd), Completed after the last, and can be edited between occurrences, also after the first one has passed. The first 1000 occurrences within 10 years are kept.
+         * @description Extension: an RFC 5545 RRULE (without DTSTART; dateStart..dateEnd is the first occurrence, and every occurrence lasts as long). Present in answers only for recurring modes; null in PATCH or absent in PUT makes the mode a single window. A recurring mode is Active during an occurrence, Pending between occurrences (its entries then carry the next occurrence's dateStart and dateEnd), Completed after the last, and can be edited between occurrences, also after the first one has passed. The first 1000 occurrences within 10 years are kept. A rule whose occurrences cannot be worked out within one second (one that never or very rarely matches from its start, such as FREQ=HOURLY;INTERVAL=24;BYHOUR=1 from 10:56) or that sets a part out of its RFC 5545 range (BYSETPOS=0) is a wrong model (400, bodyFields naming x-rrule).
          * @example FREQ=WEEKLY;BYDAY=SA;COUNT=10
          */
         x_rrule: string | null;

@@ -134,7 +134,7 @@ export async function writeOccurrences(modeId: number, cutMs?: number): Promise<
     'SELECT workspace, start_ms, end_ms, rrule, timezone FROM sm.modes WHERE id = $1', [modeId]);
   const start = Number(m.start_ms);
   const end = Number(m.end_ms);
-  let list: Array<[number, number]> = m.rrule ? occurrences(m.rrule, m.timezone ?? 'UTC', start, end) : [[start, end]];
+  let list: Array<[number, number]> = m.rrule ? await occurrences(m.rrule, m.timezone ?? 'UTC', start, end) : [[start, end]];
   if (cutMs !== undefined) list = list.filter(([s]) => s < cutMs).map(([s, e]) => [s, Math.min(e, cutMs)]);
   await exec('DELETE FROM sm.mode_occurrences WHERE mode_id = $1', [modeId]);
   await exec(`INSERT INTO sm.mode_occurrences (mode_id, workspace, start_ms, end_ms)

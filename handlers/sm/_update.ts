@@ -61,7 +61,7 @@ export async function changeMode(p: SmPrincipal, id: number, body: Body, batchVa
   }
   if (phase === 'ended') throw rule(MSG.endedCannotChange);
   if (phase === 'active' && next.start.ms !== current.start.ms) throw rule(MSG.startedCannotMoveStart);
-  checkWindow(next.start, next.end, now, { rrule: next.rrule, zone: next.zone });
+  await checkWindow(next.start, next.end, now, { rrule: next.rrule, zone: next.zone });
   const items = body.configItems !== undefined ? await resolveItems(p, body.configItems, batchValidate) : undefined;
   await exec(`UPDATE sm.modes SET title = $2, start_ms = $3, start_offset = $4, end_ms = $5, end_offset = $6, labels = $7,
       updated_by = $8, updated_at = now(), rrule = $9, timezone = $10 WHERE id = $1`,

@@ -17,11 +17,11 @@ export function bodyInstant(field: string, text: string): Instant {
 export interface Recurrence { rrule: string | null; zone: string | null }
 
 /** The end after the start, and after now: the first window's end, or for a series its last occurrence's. */
-export function checkWindow(start: Instant, end: Instant, now: number, rec: Recurrence = { rrule: null, zone: null }): void {
+export async function checkWindow(start: Instant, end: Instant, now: number, rec: Recurrence = { rrule: null, zone: null }): Promise<void> {
   if (end.ms <= start.ms) throw rule(MSG.endBeforeStart);
   if (rec.zone !== null && !isZone(rec.zone)) {
     throw new ApiError('validation', MSG.wrongModel, { fields: [{ location: 'body', field: 'x-timezone', message: 'is not an IANA time zone' }] });
   }
-  const last = rec.rrule ? occurrences(rec.rrule, rec.zone ?? 'UTC', start.ms, end.ms).at(-1)![1] : end.ms;
+  const last = rec.rrule ? (await occurrences(rec.rrule, rec.zone ?? 'UTC', start.ms, end.ms)).at(-1)![1] : end.ms;
   if (last <= now) throw rule(MSG.endInPast);
 }

@@ -9,7 +9,7 @@ export default handler('create_mode', async ({ query, body }, { principal }) => 
   const start = bodyInstant('dateStart', body.dateStart);
   const end = bodyInstant('dateEnd', body.dateEnd);
   const rec = { rrule: body['x-rrule'] ?? null, zone: body['x-rrule'] ? body['x-timezone'] ?? 'UTC' : null };
-  checkWindow(start, end, Date.now(), rec);
+  await checkWindow(start, end, Date.now(), rec);
   if (!(await canMaintainAny(principal))) throw forbidden(MSG.forbiddenCreate);
   const items = await resolveItems(principal, body.configItems, query.batchValidate ?? false);
   const [row] = await select<{ id: string }>(`INSERT INTO sm.modes

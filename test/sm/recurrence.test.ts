@@ -3,18 +3,18 @@ import { instantOf, occurrences, wallClock } from '../../handlers/sm/_recurrence
 import { BASE, HOUR, smHarness, window, world, type Harness } from './_fixtures';
 
 describe('recurrence: wall-clock times in an IANA zone across DST', () => {
-  it('02:30 Europe/Berlin every Sunday: CET, the skipped hour moved forward, then CEST', () => {
+  it('02:30 Europe/Berlin every Sunday: CET, the skipped hour moved forward, then CEST', async () => {
     const start = Date.parse('2026-03-22T02:30:00+01:00');
-    const occ = occurrences('FREQ=WEEKLY;BYDAY=SU;COUNT=3', 'Europe/Berlin', start, start + HOUR).map(([s, e]) => [new Date(s).toISOString(), e - s]);
+    const occ = (await occurrences('FREQ=WEEKLY;BYDAY=SU;COUNT=3', 'Europe/Berlin', start, start + HOUR)).map(([s, e]) => [new Date(s).toISOString(), e - s]);
     expect(occ).toEqual([
       ['2026-03-22T01:30:00.000Z', HOUR], // 02:30 CET
       ['2026-03-29T01:30:00.000Z', HOUR], // 02:30 does not exist that night: 03:30 CEST
       ['2026-04-05T00:30:00.000Z', HOUR], // 02:30 CEST
     ]);
   });
-  it('09:00 America/New_York daily over the November change', () => {
+  it('09:00 America/New_York daily over the November change', async () => {
     const start = Date.parse('2026-10-31T09:00:00-04:00');
-    expect(occurrences('FREQ=DAILY;COUNT=3', 'America/New_York', start, start + HOUR).map(([s]) => new Date(s).toISOString()))
+    expect((await occurrences('FREQ=DAILY;COUNT=3', 'America/New_York', start, start + HOUR)).map(([s]) => new Date(s).toISOString()))
       .toEqual(['2026-10-31T13:00:00.000Z', '2026-11-01T14:00:00.000Z', '2026-11-02T14:00:00.000Z']);
   });
   it('wall clock and instant are inverse outside transitions', () => {
@@ -81,5 +81,29 @@ describe('recurring modes over HTTP (x-rrule, x-timezone)', () => {
     expect(single.body).not.toHaveProperty('x-rrule');
     const [[occ]] = await h.sequelize.query('SELECT count(*)::int AS n FROM sm.mode_occurrences WHERE mode_id = :id', { replacements: { id: series.body.id } });
     expect(occ).toEqual({ n: 1 });
+  });
+
+  it('a rule the library cannot expand in time, or refuses, is a wrong model; the server keeps answering meanwhile', async () => {
+    const at = { dateStart: '2031-07-09T10:56:17+03:00', dateEnd: '2031-07-12T10:56:17+03:00' };
+    for (const rule of [
+      'FREQ=HOURLY;INTERVAL=24;BYHOUR=1', // the library's loop never reaches 01:00 from 07:56 UTC in steps of 24 hours
+      'FREQ=MINUTELY;INTERVAL=60;BYMINUTE=1',
+      'FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30', // no such day: seconds of ten years searched
+      'FREQ=DAILY;BYSETPOS=400', 'FREQ=DAILY;BYSETPOS=0', // out of the library's range
+    ]) {
+      const ticks: number[] = [];
+      const timer = setInterval(() => ticks.push(Date.now()), 50);
+      const t0 = Date.now();
+      const res = await h.call('post', BASE, { token: w.alice.token, body: { ...at, title: 'r', configItems: [{ id: 2 }], 'x-rrule': rule } });
+      clearInterval(timer);
+      expect({ rule, status: res.status, body: res.body }).toMatchObject({ rule, status: 400, body: { message: MSG.wrongModel, bodyFields: { 'x-rrule': expect.any(Array) } } });
+      // the event loop was never held: no gap between the ticks much above their period
+      const gaps = ticks.slice(1).map((t, i) => t - ticks[i]);
+      expect(Math.max(0, ...gaps, ticks.length ? ticks[0] - t0 : 0)).toBeLessThan(1000);
+    }
+    const series = await h.call('post', BASE, { token: w.alice.token, body: { ...at, title: 'r', configItems: [{ id: 2 }], 'x-rrule': 'FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29' } });
+    expect(series.status).toBe(201); // leap days only: a few occurrences in ten years
+    const [[occ]] = await h.sequelize.query('SELECT count(*)::int AS n FROM sm.mode_occurrences WHERE mode_id = :id', { replacements: { id: series.body.id } });
+    expect(occ).toEqual({ n: 4 }); // the first window and 2032, 2036, 2040
   });
 });
