@@ -39,7 +39,8 @@ export default handler('read_audit', async ({ query }, { principal: user }) => {
   const from = instant('from', startOfLocalDay(localDate(now, user.timezone), user.timezone));
   const to = instant('to', now);
   // a from after to is an empty period: an empty page with the totals, not an error
-  const sortColumn = SORTABLE[query.sort_field ?? 'time'];
+  const sortField = query.sort_field ?? 'time';
+  const sortColumn = Object.hasOwn(SORTABLE, sortField) ? SORTABLE[sortField] : undefined; // not 'constructor' and the like
   if (!sortColumn) {
     throw badRequest(`sort_field must be one of ${Object.keys(SORTABLE).join(', ')}`, [{ location: 'query', field: 'sort_field', message: 'unknown field' }]);
   }

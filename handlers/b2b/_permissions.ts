@@ -35,7 +35,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<string, readonly ReportPermission
 /** Report permissions held through roles (domain-wide). */
 export function permissionsOfRoles(roles: Iterable<string>): Set<ReportPermission> {
   const out = new Set<ReportPermission>();
-  for (const r of roles) for (const p of ROLE_PERMISSIONS[r] ?? []) out.add(p);
+  for (const r of roles) for (const p of (Object.hasOwn(ROLE_PERMISSIONS, r) ? ROLE_PERMISSIONS[r] : [])) out.add(p); // a role named 'constructor' is no key of the table
   return out;
 }
 

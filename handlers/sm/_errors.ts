@@ -39,10 +39,16 @@ export const MSG = {
 export const rule = (message: string) => new ApiError('validation', message);
 export const modeNotFound = (id: number | string) => new ApiError('notFound', `mode with ID ${id} not found`, { resourceId: String(id) });
 
+/** field -> its messages; a Map first, so that names such as 'constructor' or '__proto__' are fields like any other */
 const group = (fields: FieldError[]) => {
-  const out: Record<string, string[]> = {};
-  for (const f of fields) (out[f.field || (f.location === 'body' ? 'body' : f.location)] ??= []).push(f.message);
-  return out;
+  const out = new Map<string, string[]>();
+  for (const f of fields) {
+    const key = f.field || (f.location === 'body' ? 'body' : f.location);
+    const list = out.get(key) ?? [];
+    list.push(f.message);
+    out.set(key, list);
+  }
+  return Object.fromEntries(out) as Record<string, string[]>;
 };
 
 /** The product's reason for body field errors: a specific one when every error is one of the named kinds. */
