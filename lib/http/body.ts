@@ -3,7 +3,10 @@
  * JSON parsed under a nesting-depth and element-count bound checked in one pass before JSON.parse runs (so no single
  * body can hold the event loop or the heap), multipart streamed to disk (lib/multipart.ts), and U+0000 refused
  * anywhere in the request's text (path, query, headers here, before any credential is looked up; the body's after
- * authentication, with malformed JSON): PostgreSQL cannot store it, and no product means it.
+ * authentication, with malformed JSON): PostgreSQL cannot store it, and no product means it. A JSON string holding an
+ * unpaired surrogate (a lone "\ud800" escape: no Unicode character, which PostgreSQL's json refuses and its text
+ * would turn into U+FFFD) is refused the same way; only a JSON escape can write one (UTF-8 cannot, and a query's
+ * percent-decoding refuses it).
  */
 import type { IncomingMessage } from 'node:http';
 import { ApiError, type FieldError } from '../errors';
@@ -82,6 +85,31 @@ export function findNul(value: unknown, at = ''): string | undefined {
   return undefined;
 }
 
+/** A string that is not well-formed UTF-16 (an unpaired surrogate). */
+// (Node 20 has both; the ES2022 library this project compiles against does not declare them)
+const illFormed = (s: string) => !(s as unknown as { isWellFormed(): boolean }).isWellFormed();
+const wellFormed = (s: string) => (s as unknown as { toWellFormed(): string }).toWellFormed();
+
+/** The first place in a parsed JSON value whose key or string holds an unpaired surrogate, or undefined. */
+export function findLoneSurrogate(value: unknown, at = ''): string | undefined {
+  if (typeof value === 'string') return illFormed(value) ? at : undefined;
+  if (!value || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const hit = findLoneSurrogate(value[i], at ? `${at}.${i}` : String(i));
+      if (hit !== undefined) return hit;
+    }
+    return undefined;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    const name = at ? `${at}.${k}` : k;
+    if (illFormed(k)) return wellFormed(name); // the name, printable (U+FFFD for the lone half)
+    const hit = findLoneSurrogate(v, name);
+    if (hit !== undefined) return hit;
+  }
+  return undefined;
+}
+
 function nulError(location: FieldError['location'], field: string): ApiError {
   return new ApiError('validation', `${location === 'body' ? '' : `${location} `}${field || '(body)'}: U+0000 is not allowed in text`, {
     fields: [{ location, field, message: 'U+0000 is not allowed in text' }],
@@ -144,5 +172,16 @@ export async function body(ex: Exchange): Promise<void> {
     return;
   }
   const nul = findNul(ex.body);
-  if (nul !== undefined) ex.bodyError = nulError('body', nul);
+  if (nul !== undefined) {
+    ex.bodyError = nulError('body', nul);
+    return;
+  }
+  // a lone surrogate can only come from a \uD800-\uDFFF escape: the text is looked at first, the value only then
+  if (/\\u[dD][89a-fA-F]/.test(text)) {
+    const lone = findLoneSurrogate(ex.body);
+    if (lone !== undefined) {
+      const message = 'an unpaired surrogate (\\uD800-\\uDFFF escape without its pair) is not allowed in text';
+      ex.bodyError = new ApiError('validation', `${lone || '(body)'}: ${message}`, { fields: [{ location: 'body', field: lone, message }] });
+    }
+  }
 }
