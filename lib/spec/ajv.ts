@@ -10,15 +10,19 @@ import addFormats from 'ajv-formats';
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Schema = Record<string, any>;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** Formats (ajv-formats) plus OpenAPI's own: numeric widths, binary and password are hints, byte is base64. */
+/** Formats (ajv-formats) plus OpenAPI's own: numeric widths, binary and password are hints, byte is base64; uuid without the URN form. */
 export function configureAjv<A extends Ajv>(ajv: A): A {
   addFormats(ajv);
   for (const f of ['int32', 'int64', 'float', 'double', 'binary', 'password']) {
     if (!ajv.formats[f]) ajv.addFormat(f, true);
   }
   if (!ajv.formats.byte) ajv.addFormat('byte', BASE64);
+  // uuid: RFC 4122's string representation, 8-4-4-4-12 hex digits. ajv-formats also takes the `urn:uuid:` URN,
+  // which clients of these products never send and PostgreSQL's uuid type does not read.
+  ajv.addFormat('uuid', UUID);
   return ajv;
 }
 
