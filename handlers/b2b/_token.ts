@@ -44,7 +44,8 @@ export function parseToken(token: string): TokenParts {
   const [user, stampText, ageText, salted] = parts;
   // printable ASCII without ":" and space, the class of dev/token's user in spec/b2b.yaml
   if (!/^[!-9;-~]{1,256}$/.test(user)) throw new MalformedToken('the user part is empty, too long, or not printable ASCII without ":" and spaces');
-  if (!/^\d{1,11}$/.test(stampText)) throw new MalformedToken('the stamp is not Unix seconds');
+  // up to 12 digits: dev/token makes stamps up to 9999-12-31T23:59:59Z (253402300799), which are then future, not malformed
+  if (!/^\d{1,12}$/.test(stampText)) throw new MalformedToken('the stamp is not Unix seconds');
   if (!/^\d{1,11}$/.test(ageText)) throw new MalformedToken('the age is not a number of seconds');
   if (!/^[A-Za-z0-9+/]{22}==$/.test(salted)) throw new MalformedToken('the salted hash is not base64 of an MD5 digest');
   return { user, stampText, ageText, stamp: Number(stampText), age: Number(ageText), saltedHash: Buffer.from(salted, 'base64') };

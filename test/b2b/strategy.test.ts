@@ -127,6 +127,9 @@ describe('failures, one event type each', () => {
     const u = await createUser(h, domain);
     expectSecurityEvent(await me(header(u.uid, u.passHash, { stamp: now() + 3600 })), 403, 'SecurityAuthFutureStamp');
     expect((await me(header(u.uid, u.passHash, { stamp: now() + 30 }))).status).toBe(200);
+    // the latest stamp dev/token makes (date=9999-12-31T23:59:59Z) has 12 digits: future, not malformed
+    expectSecurityEvent(await me(header(u.uid, u.passHash, { stamp: 253402300799 })), 403, 'SecurityAuthFutureStamp');
+    expectSecurityEvent(await me(header(u.uid, u.passHash, { stamp: 1e13 })), 401, 'SecurityAuthMalformedToken'); // 14 digits
   });
 
   it('the skew is configurable (B2B_CLOCK_SKEW_SECONDS)', async () => {
