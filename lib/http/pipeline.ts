@@ -66,10 +66,12 @@ export function writeError(ex: Exchange, { error, out }: { error: ApiError; out:
   res.statusCode = out.status;
   for (const [k, v] of Object.entries({ ...(error.extra.headers ?? {}), ...(out.headers ?? {}) })) res.setHeader(k, v);
   res.setHeader('Content-Type', out.contentType ?? 'application/json; charset=utf-8');
-  if (error.kind === 'payloadTooLarge') {
-    // The rest of the body is not wanted, but a client may still be sending it. Closing the socket with its bytes
-    // unread would reset the connection and lose this answer, so: say Connection: close, and after the answer only
-    // half-close (Node would destroy the socket) while what still arrives is read and dropped, for a bounded time.
+  if (error.kind === 'payloadTooLarge' || !req.complete) {
+    // The rest of the body is not wanted (too large, or the answer is given before it arrived: the deadline's 503 to a
+    // client sending slowly), but a client may still be sending it. Closing the socket with its bytes unread would
+    // reset the connection and lose this answer, and keeping it open would let Node answer the same request a second
+    // time (its own 408 at REQUEST_TIMEOUT_MS), so: say Connection: close, and after the answer only half-close (Node
+    // would destroy the socket) while what still arrives is read and dropped, for a bounded time.
     const socket = req.socket;
     res.setHeader('Connection', 'close');
     socket.destroySoon = function destroySoon(this: typeof socket) {

@@ -67,6 +67,7 @@ export interface BuildOptions {
   bodyLimitBytes?: number;
   jsonMaxDepth?: number;
   jsonMaxElements?: number;
+  requestDeadlineMs?: number;
 }
 
 export async function buildApp(opts: BuildOptions = {}) {
@@ -181,6 +182,7 @@ export async function buildApp(opts: BuildOptions = {}) {
     BODY_LIMIT_BYTES: opts.bodyLimitBytes?.toString(),
     JSON_MAX_DEPTH: opts.jsonMaxDepth?.toString(),
     JSON_MAX_ELEMENTS: opts.jsonMaxElements?.toString(),
+    REQUEST_DEADLINE_MS: opts.requestDeadlineMs?.toString(),
   };
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   for (const [k, v] of Object.entries(env)) if (v !== undefined) process.env[k] = v;

@@ -4,6 +4,7 @@
  * after authentication. The app is built with a 64 KiB body limit, depth 16 and 1000 values.
  */
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { ApiError } from '../../../lib/errors';
 import { checkJsonShape, findNul } from '../../../lib/http/body';
@@ -232,4 +233,40 @@ describe('body through the app', () => {
       expect(res.status).toBe(401);
     });
   });
+});
+
+describe('an answer given before the body arrived', () => {
+  it('a slow sender gets the deadline\'s 503 once, with Connection: close, and the socket ends (no second answer)', async () => {
+    const t = await buildApp({ requestDeadlineMs: 300 });
+    const server = http.createServer({ requestTimeout: 1500, connectionsCheckingInterval: 100 }, t.app);
+    server.on('clientError', clientErrorHandler(t.services));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const { received, closedAfterMs } = await new Promise<{ received: string; closedAfterMs: number }>((resolve) => {
+        const started = Date.now();
+        const socket = net.connect(port, '127.0.0.1');
+        const chunks: Buffer[] = [];
+        socket.on('data', (c: Buffer) => chunks.push(c));
+        socket.on('error', () => undefined);
+        socket.write('PUT /stages/items/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer alice\r\nContent-Type: application/json\r\n'
+          + 'Content-Length: 1000\r\n\r\n{');
+        const drip = setInterval(() => { if (!socket.destroyed) socket.write(' '); }, 100); // 1 byte every 100 ms
+        const giveUp = setTimeout(() => socket.destroy(), 15_000);
+        socket.on('close', () => {
+          clearInterval(drip);
+          clearTimeout(giveUp);
+          resolve({ received: Buffer.concat(chunks).toString('latin1'), closedAfterMs: Date.now() - started });
+        });
+      });
+      const statusLines = received.match(/HTTP\/1\.1 \d{3}/g) ?? [];
+      expect(statusLines).toEqual(['HTTP/1.1 503']); // not also Node's 408 at requestTimeout (1.5 s)
+      expect(received).toMatch(/\r\nConnection: close\r\n/i);
+      expect(closedAfterMs).toBeLessThan(14_000); // closed by the server (half-close, then the drain's bound), not by the test
+      expect(t.calls).toEqual([]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  }, 20_000);
 });
