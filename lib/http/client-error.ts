@@ -35,7 +35,9 @@ export function clientErrorHandler(services: MountedService[]) {
     let contentType = 'application/problem+json';
     let finalStatus = status;
     if (service) {
-      const out = service.def.renderError(new ApiError(kind, message), { requestId: '', locals: {}, method, path });
+      // the service's own locals, as the pipeline makes them, so its error body is whole (a trace code, say)
+      const locals = service.def.makeLocals?.({ method, path, headers: {} }) ?? {};
+      const out = service.def.renderError(new ApiError(kind, message), { requestId: '', locals, method, path });
       body = JSON.stringify(out.body);
       contentType = out.contentType ?? 'application/json; charset=utf-8';
       finalStatus = status === 400 ? out.status : status;

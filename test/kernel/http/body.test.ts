@@ -177,6 +177,8 @@ describe('body through the app', () => {
         expect(res.status).toBe(400);
         expect(res.headers.connection).toBe('close');
         expect(JSON.parse(res.body).kind).toBe('validation');
+        // rendered with the service's own locals, as the pipeline would (account's trace code comes from them)
+        expect(JSON.parse(res.body).locals).toEqual({ trace: 'GET /stages/items/1' });
         const outside = await rawRequest(port, 'GET /elsewhere HTTP/1.1\r\nHost: x\r\nX-Note: a\u0000b\r\n\r\n');
         expect(outside.status).toBe(400);
         expect(JSON.parse(outside.body)).toMatchObject({ status: 400, title: 'Bad Request' });
