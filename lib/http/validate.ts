@@ -102,6 +102,13 @@ export function validate(ex: Exchange): void {
     const missing = spec.requiredFiles(info!).filter((f) => !ex.form!.files.has(f));
     for (const f of missing) errors.push({ instancePath: '/requestBody', keyword: 'required', params: { missingProperty: f }, schemaPath: '', message: 'file is required' } as ErrorObject);
   }
+  if (errors.length && !ServiceSpec.responseFor(info!, 400)) {
+    // an operation that documents no 400 does not refuse a query parameter it does not know: it ignores it (the
+    // spec's list of parameters is what the operation reads, not a promise to refuse others it never stated)
+    const unknown = errors.filter((e) => e.keyword === 'additionalProperties' && e.instancePath === '/query');
+    for (const e of unknown) delete (parameters.query as Json)[String((e.params as { additionalProperty?: string }).additionalProperty)];
+    errors.splice(0, errors.length, ...errors.filter((e) => !unknown.includes(e)));
+  }
   if (errors.length) {
     const fields = fieldErrors(errors);
     if (!ServiceSpec.responseFor(info!, 400) && fields.every((f) => f.location === 'path')) {

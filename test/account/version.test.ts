@@ -16,6 +16,14 @@ describe('version', () => {
     expect(res.body.build.length).toBeLessThanOrEqual(64);
   });
 
+  it('ignores query parameters it does not take (it documents no 400), including NUL-free garbage', async () => {
+    for (const target of ['/account/system/version?x=1', '/account/system/version?&&&===&', '/account/system/version?zz=a%20b&x=2']) {
+      const res = await h.call('get', target);
+      expect({ target, status: res.status }).toEqual({ target, status: 200 });
+      expect(res.body).toEqual({ major: 6, minor: 20, build: expect.any(String) });
+    }
+  });
+
   it('takes major and minor from package.json', async () => {
     const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
     const [major, minor] = version.split('.').map(Number);
