@@ -101,14 +101,17 @@ let floor = 0;
 let lastFullScan = 0;
 const FULL_SCAN_MS = 1000;
 
-/** Move up to `limit` outbox rows into the trail, oldest first; answers how many moved. */
-export async function moveOutbox(limit = BATCH, opts: { full?: boolean } = {}): Promise<number> {
+/**
+ * Move up to `limit` outbox rows into the trail, oldest first; answers how many moved. Rows another mover holds are
+ * skipped, unless `wait`: then the move waits for that mover's transaction, after which those rows are in the trail.
+ */
+export async function moveOutbox(limit = BATCH, opts: { full?: boolean; wait?: boolean } = {}): Promise<number> {
   const full = opts.full || Date.now() - lastFullScan >= FULL_SCAN_MS;
   if (full) lastFullScan = Date.now();
   const rows = await outsideUnitOfWork(() => accountDb().query<{ n: number; top: string | null }>(
     `WITH moved AS (
        DELETE FROM account.audit_outbox WHERE id IN (
-         SELECT id FROM account.audit_outbox WHERE id > :floor ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED)
+         SELECT id FROM account.audit_outbox WHERE id > :floor ORDER BY id LIMIT :limit FOR UPDATE${opts.wait ? '' : ' SKIP LOCKED'})
        RETURNING *
      ), ins AS (
        INSERT INTO account.audit_actions (${COLUMNS.join(', ')})
@@ -123,9 +126,13 @@ export async function moveOutbox(limit = BATCH, opts: { full?: boolean } = {}): 
   return rows[0]?.n ?? 0;
 }
 
-/** Move everything that is in the outbox now (shutdown, tests, admin commands). */
+/**
+ * Move everything that is in the outbox now (shutdown, tests, admin commands): when it returns, every action that was
+ * in the outbox when it began is in the trail, also those another process's (or this one's) job was moving meanwhile
+ * (waited for, not skipped: skipping them returned while their move had not committed yet).
+ */
 export async function flushAudit(): Promise<void> {
-  while ((await moveOutbox(BATCH, { full: true })) > 0) { /* next batch */ }
+  while ((await moveOutbox(BATCH, { full: true, wait: true })) > 0) { /* next batch */ }
 }
 
 export const auditJob = (): JobSpec => ({

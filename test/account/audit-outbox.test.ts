@@ -57,6 +57,40 @@ describe('audit outbox', () => {
     }
   });
 
+  it('flushAudit waits for rows another mover holds, so when it returns they are in the trail', async () => {
+    const u = await createUser(h);
+    const held = action(u.username, u.companyKey, 'held_by_mover');
+    const mover = new Client({ connectionString: process.env.DATABASE_URL });
+    await mover.connect();
+    try {
+      // a committed outbox row, locked by another mover whose move has not committed yet (the harness's own job may
+      // move the row first, between the insert and the lock: then again)
+      let locked = 0;
+      for (let attempt = 0; attempt < 50 && !locked; attempt++) {
+        await h.sequelize.query('DELETE FROM account.audit_actions WHERE trace_code = :t', { replacements: { t: held.traceCode } });
+        await h.sequelize.query(`INSERT INTO account.audit_outbox (username, company_key, trace_code, client, server, service, operation, time, method_group)
+          VALUES (:u, :c, :t, :client, 'worker_1', 'ACCOUNT', 'held_by_mover', now(), 'NOTRACE')`,
+        { replacements: { u: u.username, c: u.companyKey, t: held.traceCode, client: held.client } });
+        await mover.query('BEGIN');
+        locked = (await mover.query('SELECT id FROM account.audit_outbox WHERE trace_code = $1 FOR UPDATE', [held.traceCode])).rowCount ?? 0;
+        if (!locked) await mover.query('ROLLBACK');
+      }
+      expect(locked).toBe(1);
+      let flushed = false;
+      const flushing = flushAudit().then(() => { flushed = true; });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(flushed).toBe(false); // waiting for the mover, not skipping its row
+      await mover.query(`WITH moved AS (DELETE FROM account.audit_outbox WHERE trace_code = $1 RETURNING *)
+        INSERT INTO account.audit_actions (username, company_key, trace_code, client, server, service, operation, time, method_group)
+        SELECT username, company_key, trace_code, client, server, service, operation, time, method_group FROM moved`, [held.traceCode]);
+      await mover.query('COMMIT');
+      await flushing;
+      expect(await where(held.traceCode)).toEqual({ outbox: 0, trail: 1 });
+    } finally {
+      await mover.end();
+    }
+  });
+
   it('writes a batch of concurrent actions, each under its own guard: a stale guard drops only its own row', async () => {
     const a = await createUser(h);
     const b = await createUser(h, { roles: 'USER,ADMIN' });
