@@ -9,6 +9,9 @@ import { logger } from '../logger';
 import type { MountedService } from './exchange';
 import { pickService } from './match';
 
+/** how long a refused connection's remaining bytes are read and dropped before it is closed */
+const DRAIN_MS = 5_000;
+
 const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
 
 function classify(code: string | undefined): { status: number; kind: ErrorKind; message: string } {
@@ -48,5 +51,12 @@ export function clientErrorHandler(services: MountedService[]) {
     socket.end(`HTTP/1.1 ${finalStatus} ${REASONS[finalStatus] ?? 'Bad Request'}\r\nContent-Type: ${contentType}\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n` +
       `Connection: close\r\n\r\n${body}`);
+    // The client may still be sending (the rest of huge headers, a body): closing with its bytes unread would reset
+    // the connection and lose this answer. Only half-closed above; what still arrives is read and dropped, for a
+    // bounded time, then the socket goes.
+    socket.on('error', () => undefined);
+    socket.on('end', () => socket.destroy());
+    socket.resume();
+    setTimeout(() => socket.destroy(), DRAIN_MS).unref();
   };
 }

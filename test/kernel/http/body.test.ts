@@ -272,3 +272,34 @@ describe('an answer given before the body arrived', () => {
     }
   }, 20_000);
 });
+
+describe('a request refused by the HTTP parser while the client is still sending', () => {
+  it('gets its 431 every time, not a connection reset (the rest of 1 MiB of headers and a body are read and dropped)', async () => {
+    const t = await buildApp();
+    const server = http.createServer(t.app);
+    server.on('clientError', clientErrorHandler(t.services));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const once = (head: string) => new Promise<string>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('error', (e: NodeJS.ErrnoException) => resolve(chunks.length ? Buffer.concat(chunks).toString('latin1') : `error ${e.code}`));
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+      socket.write(`${head}Content-Type: application/json\r\nContent-Length: 16\r\n\r\n{"name":"after"}`);
+      setTimeout(() => socket.destroy(), 10_000).unref();
+    });
+    try {
+      const answers: string[] = [];
+      const big = 'A'.repeat(1024 * 1024);
+      for (let i = 0; i < 10; i++) {
+        answers.push((await once(`PUT /stages/items/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer alice\r\nX-Big: ${big}\r\n`)).split('\r\n')[0]);
+        answers.push((await once(`PUT /stages/items/1?skip=${big} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer alice\r\n`)).split('\r\n')[0]);
+      }
+      expect(answers).toEqual(Array(20).fill('HTTP/1.1 431 Request Header Fields Too Large'));
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  }, 60_000);
+});
