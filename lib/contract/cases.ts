@@ -94,6 +94,8 @@ export function coerceParam(schema: Schema, value: unknown): unknown {
   return value;
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /** Problems of a request against the operation's schemas (parameters coerced from text, JSON body as is). */
 export function requestProblems(op: Operation, req: RequestParts): string[] {
   const problems: string[] = [];
@@ -103,6 +105,10 @@ export function requestProblems(op: Operation, req: RequestParts): string[] {
   for (const [where, v] of [['path', req.path], ['query', req.query], ['header', req.headers], ['body', req.body]] as const) {
     if (nul(v)) problems.push(`${where}: holds U+0000, refused by decision`);
   }
+  // and an unpaired surrogate in a JSON string or key (no Unicode character)
+  const lone = (v: unknown): boolean => (typeof v === 'string' ? LONE_SURROGATE.test(v)
+    : Array.isArray(v) ? v.some(lone) : !!v && typeof v === 'object' && Object.entries(v).some(([k, x]) => LONE_SURROGATE.test(k) || lone(x)));
+  if (lone(req.body)) problems.push('body: holds an unpaired surrogate, refused by decision');
   for (const p of usableParams(op)) {
     const bag = p.in === 'path' ? req.path : p.in === 'query' ? req.query : req.headers;
     const v = bag[p.name];
@@ -294,10 +300,11 @@ function boundaryVariants(op: Operation, base: RequestParts, seed: number): Arra
 // ---- defect classes found by outside testing (a generated client, a property-based fuzzer): each is generated
 // for every input it applies to, beyond the budget, so that none can come back unnoticed.
 
-export type DefectClass = 'nul' | 'control-characters' | 'non-ascii' | 'boolean-spelling' | 'far-dates' | 'accept';
+export type DefectClass = 'nul' | 'lone-surrogate' | 'control-characters' | 'non-ascii' | 'boolean-spelling' | 'far-dates' | 'accept';
 
 export const CLASS_LABEL: Record<DefectClass, string> = {
   nul: 'U+0000',
+  'lone-surrogate': 'unpaired surrogate',
   'control-characters': 'control characters',
   'non-ascii': 'non-ASCII',
   'boolean-spelling': 'boolean spelling',
@@ -379,6 +386,12 @@ function classVariants(op: Operation, base: RequestParts): ClassVariant[] {
         klass: 'nul', negative: true, label: `${leafLabel(leaf)}: U+0000 inside the string`, req: withLeaf(base, leaf, nul),
         direct: leaf.location === 'header' ? 'Prism\'s HTTP parser refuses a NUL in a header itself' : undefined,
       });
+      // 1b. an unpaired surrogate (a lone \ud800 escape) in a JSON string: refused with a 4xx, as U+0000 (only a JSON
+      // escape can carry one: UTF-8 in a query, path or header cannot)
+      if (leaf.location === 'body') {
+        const lone = cps.length ? [...cps.slice(0, Math.floor(cps.length / 2)), '\ud800', ...cps.slice(Math.floor(cps.length / 2) + 1)].join('') : '\ud800';
+        out.push({ klass: 'lone-surrogate', negative: true, label: `${leafLabel(leaf)}: an unpaired surrogate (\\ud800) inside the string`, req: withLeaf(base, leaf, lone) });
+      }
       // header values are bytes of visible ASCII: control and non-ASCII characters are for the other locations
       if (leaf.location !== 'header' && !s.enum) {
         // 2. other control characters, where the schema allows them
